@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Outcome is how an audited action ended.
+type Outcome string
+
+// Audit outcomes.
+const (
+	OutcomeSuccess Outcome = "success"
+	OutcomeFailure Outcome = "failure"
+	OutcomeDenied  Outcome = "denied"
+)
+
+// AuditEntry is one recorded action. Action is "area.verb", such as
+// "auth.login".
+type AuditEntry struct {
+	ID             string
+	ActorID        string
+	ImpersonatorID string
+	Action         string
+	TargetID       string
+	Outcome        Outcome
+	IP             string
+	UserAgent      string
+	RequestID      string
+	// Metadata holds small action-specific facts; never secrets.
+	Metadata  map[string]string
+	CreatedAt time.Time
+}
+
+// AuditFilter selects audit entries. Empty fields do not filter.
+type AuditFilter struct {
+	ActorID  string
+	TargetID string
+	// UserID matches entries whose actor or target is the user.
+	UserID  string
+	Action  string
+	Outcome Outcome
+	IP      string
+	From    time.Time
+	To      time.Time
+	// After is a keyset cursor: entries older than the one with this ID.
+	After string
+	Limit int
+}
+
+// AuditStore persists the audit log.
+type AuditStore interface {
+	// Record appends e, assigning an ID when e.ID is empty.
+	Record(ctx context.Context, e *AuditEntry) error
+	// List returns matching entries newest first, at most f.Limit.
+	List(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	// Count returns how many entries match f (ignoring After and Limit).
+	Count(ctx context.Context, f AuditFilter) (int, error)
+	// DeleteBefore deletes at most limit entries older than cutoff and
+	// returns how many.
+	DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// Anonymize removes the user's id, IP and user agent from every entry
+	// that names the user, and returns how many it changed.
+	Anonymize(ctx context.Context, userID string) (int, error)
+}

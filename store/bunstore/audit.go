@@ -1,0 +1,149 @@
+package bunstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/usermgmt/usermgmt/store"
+)
+
+type auditModel struct {
+	bun.BaseModel `bun:"table:audit_log,alias:a"`
+
+	ID             string            `bun:"id,pk"`
+	ActorID        string            `bun:"actor_id,nullzero"`
+	ImpersonatorID string            `bun:"impersonator_id,nullzero"`
+	Action         string            `bun:"action"`
+	TargetID       string            `bun:"target_id,nullzero"`
+	Outcome        string            `bun:"outcome"`
+	IP             string            `bun:"ip,nullzero"`
+	UserAgent      string            `bun:"user_agent,nullzero"`
+	RequestID      string            `bun:"request_id,nullzero"`
+	Metadata       map[string]string `bun:"metadata,type:text,nullzero"`
+	CreatedAt      time.Time         `bun:"created_at"`
+}
+
+type auditLog struct{ repos }
+
+func (r auditLog) Record(ctx context.Context, e *store.AuditEntry) error {
+	if e.ID == "" {
+		e.ID = newID()
+	}
+	e.CreatedAt = utc(e.CreatedAt)
+	m := &auditModel{ID: e.ID, ActorID: e.ActorID, ImpersonatorID: e.ImpersonatorID, Action: e.Action,
+		TargetID: e.TargetID, Outcome: string(e.Outcome), IP: e.IP, UserAgent: e.UserAgent,
+		RequestID: e.RequestID, Metadata: e.Metadata, CreatedAt: e.CreatedAt}
+	err := r.write(func() error {
+		_, err := r.db.NewInsert().Model(m).Exec(ctx)
+		return err
+	})
+	return translate(err, nil)
+}
+
+// filter applies f to q. It reports false when an id in f is not a UUID
+// and so can match nothing: PostgreSQL would refuse to compare it.
+func (r auditLog) filter(q *bun.SelectQuery, f store.AuditFilter) (*bun.SelectQuery, bool) {
+	for _, id := range []string{f.ActorID, f.TargetID, f.UserID, f.After} {
+		if id != "" && !validID(id) {
+			return q, false
+		}
+	}
+	if f.ActorID != "" {
+		q = q.Where("a.actor_id = ?", f.ActorID)
+	}
+	if f.TargetID != "" {
+		q = q.Where("a.target_id = ?", f.TargetID)
+	}
+	if f.UserID != "" {
+		q = q.Where("(a.actor_id = ? OR a.target_id = ?)", f.UserID, f.UserID)
+	}
+	if f.Action != "" {
+		q = q.Where("a.action = ?", f.Action)
+	}
+	if f.Outcome != "" {
+		q = q.Where("a.outcome = ?", string(f.Outcome))
+	}
+	if f.IP != "" {
+		q = q.Where("a.ip = ?", f.IP)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("a.created_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("a.created_at < ?", f.To.UTC())
+	}
+	return q, true
+}
+
+func (r auditLog) List(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
+	var ms []auditModel
+	q, ok := r.filter(r.db.NewSelect().Model(&ms), f)
+	if !ok {
+		return []store.AuditEntry{}, nil
+	}
+	if f.After != "" {
+		q = q.Where("a.id < ?", f.After)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	if err := q.OrderExpr("a.id DESC").Scan(ctx); err != nil {
+		return nil, translate(err, nil)
+	}
+	out := make([]store.AuditEntry, len(ms))
+	for i, m := range ms {
+		out[i] = store.AuditEntry{ID: m.ID, ActorID: m.ActorID, ImpersonatorID: m.ImpersonatorID,
+			Action: m.Action, TargetID: m.TargetID, Outcome: store.Outcome(m.Outcome), IP: m.IP,
+			UserAgent: m.UserAgent, RequestID: m.RequestID, Metadata: m.Metadata, CreatedAt: m.CreatedAt}
+	}
+	return out, nil
+}
+
+func (r auditLog) Count(ctx context.Context, f store.AuditFilter) (int, error) {
+	q, ok := r.filter(r.db.NewSelect().Model((*auditModel)(nil)), f)
+	if !ok {
+		return 0, nil
+	}
+	n, err := q.Count(ctx)
+	return n, translate(err, nil)
+}
+
+func (r auditLog) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	var n int
+	err := r.write(func() error {
+		ids := r.db.NewSelect().Model((*auditModel)(nil)).Column("id").
+			Where("created_at < ?", utc(cutoff)).OrderExpr("created_at").Limit(limit)
+		res, err := r.db.NewDelete().Model((*auditModel)(nil)).Where("id IN (?)", ids).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, err = rowsAffected(res)
+		return err
+	})
+	return n, translate(err, nil)
+}
+
+func (r auditLog) Anonymize(ctx context.Context, userID string) (int, error) {
+	if !validID(userID) {
+		return 0, nil
+	}
+	var n int
+	err := r.write(func() error {
+		total := 0
+		for _, col := range []string{"actor_id", "target_id", "impersonator_id"} {
+			res, err := r.db.NewUpdate().Model((*auditModel)(nil)).
+				Set(col+" = NULL").Set("ip = NULL").Set("user_agent = NULL").
+				Where(col+" = ?", userID).Exec(ctx)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			total += int(k)
+		}
+		n = total
+		return nil
+	})
+	return n, translate(err, nil)
+}

@@ -1,0 +1,39 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Notification is an in-app message to one user.
+type Notification struct {
+	ID        string
+	UserID    string
+	Type      string
+	Title     string
+	Body      string
+	Data      map[string]string
+	ReadAt    *time.Time
+	CreatedAt time.Time
+}
+
+// NotificationStore persists in-app notifications.
+type NotificationStore interface {
+	// Create inserts n, assigning an ID when n.ID is empty.
+	Create(ctx context.Context, n *Notification) error
+	// List returns the user's notifications newest first, only unread ones
+	// when unreadOnly, at most limit, older than the entry with ID after
+	// when after is not empty.
+	List(ctx context.Context, userID string, unreadOnly bool, after string, limit int) ([]Notification, error)
+	// CountUnread counts the user's unread notifications.
+	CountUnread(ctx context.Context, userID string) (int, error)
+	// MarkRead marks one notification of the user read and returns it;
+	// ErrNotificationNotFound when the user has no such notification.
+	MarkRead(ctx context.Context, userID, id string, at time.Time) (*Notification, error)
+	// MarkAllRead marks every unread notification of the user read.
+	MarkAllRead(ctx context.Context, userID string, at time.Time) (int, error)
+	// Delete deletes one notification of the user; ErrNotificationNotFound.
+	Delete(ctx context.Context, userID, id string) error
+	// DeleteAll deletes every notification of the user.
+	DeleteAll(ctx context.Context, userID string) (int, error)
+}

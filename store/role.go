@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Role is a named set of permissions. Built-in roles are seeded by migration
+// and cannot be deleted or renamed.
+type Role struct {
+	ID          string
+	Name        string
+	Description string
+	// Permissions are permission names such as "USER_READ", sorted.
+	Permissions []string
+	BuiltIn     bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Names of the built-in roles.
+const (
+	RoleAdmin     = "admin"
+	RoleModerator = "moderator"
+	RoleUser      = "user"
+)
+
+// RoleStore persists roles and their assignment to users.
+type RoleStore interface {
+	// Create inserts r, assigning an ID when r.ID is empty; ErrRoleExists
+	// when a role has that name in any letter case.
+	Create(ctx context.Context, r *Role) error
+	// ByID returns the role or an error matching ErrRoleNotFound.
+	ByID(ctx context.Context, id string) (*Role, error)
+	// ByName finds a role by name ignoring case, or ErrRoleNotFound.
+	ByName(ctx context.Context, name string) (*Role, error)
+	// List returns every role ordered by name.
+	List(ctx context.Context) ([]Role, error)
+	// Update writes name, description and permissions; ErrRoleNotFound or
+	// ErrRoleExists.
+	Update(ctx context.Context, r *Role) error
+	// Delete removes a role that no user holds; ErrRoleNotFound, or
+	// ErrRoleInUse while it is assigned.
+	Delete(ctx context.Context, id string) error
+	// Assign gives the role to the user; assigning a held role is not an
+	// error. ErrUserNotFound or ErrRoleNotFound when either is missing.
+	Assign(ctx context.Context, userID, roleID string, at time.Time) error
+	// Unassign takes the role from the user; ErrRoleNotFound when the user
+	// does not hold it.
+	Unassign(ctx context.Context, userID, roleID string) error
+	// RolesOf returns the roles a user holds, ordered by name.
+	RolesOf(ctx context.Context, userID string) ([]Role, error)
+	// CountUsers returns how many users hold the role.
+	CountUsers(ctx context.Context, roleID string) (int, error)
+}

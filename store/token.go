@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// RefreshToken is one link of a session's refresh-token chain. Only the
+// hash of the token is stored.
+type RefreshToken struct {
+	ID        string
+	SessionID string
+	UserID    string
+	Hash      []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// UsedAt is set when the token was exchanged for a new pair.
+	UsedAt *time.Time
+}
+
+// RefreshTokenStore persists refresh tokens.
+type RefreshTokenStore interface {
+	// Create inserts t, assigning an ID when t.ID is empty.
+	Create(ctx context.Context, t *RefreshToken) error
+	// ByHash returns the token with that hash, used or not, or an error
+	// matching ErrInvalidRefreshToken.
+	ByHash(ctx context.Context, hash []byte) (*RefreshToken, error)
+	// MarkUsed spends the token atomically: of concurrent callers exactly one
+	// gets nil, the others an error matching ErrInvalidRefreshToken.
+	MarkUsed(ctx context.Context, id string, at time.Time) error
+}
+
+// TokenPurpose says what a one-time token is for.
+type TokenPurpose string
+
+// One-time token purposes.
+const (
+	PurposeVerifyEmail   TokenPurpose = "verify_email"
+	PurposeChangeEmail   TokenPurpose = "change_email"
+	PurposeResetPassword TokenPurpose = "reset_password"
+	PurposeMFALogin      TokenPurpose = "mfa_login"
+	PurposeMFACode       TokenPurpose = "mfa_code"
+)
+
+// OneTimeToken is a hashed secret for a single use: an email link, a login
+// challenge, or a code sent by email or SMS.
+type OneTimeToken struct {
+	ID      string
+	UserID  string
+	Purpose TokenPurpose
+	Hash    []byte
+	// Data is purpose-specific, such as the new address of an email change.
+	Data      string
+	Attempts  int
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// OneTimeTokenStore persists one-time tokens.
+type OneTimeTokenStore interface {
+	// Create inserts t, assigning an ID when t.ID is empty.
+	Create(ctx context.Context, t *OneTimeToken) error
+	// ByHash returns the token with that purpose and hash, spent or not, or
+	// an error matching ErrInvalidToken.
+	ByHash(ctx context.Context, purpose TokenPurpose, hash []byte) (*OneTimeToken, error)
+	// Latest returns the newest unspent token of the purpose for the user,
+	// or ErrInvalidToken.
+	Latest(ctx context.Context, userID string, purpose TokenPurpose) (*OneTimeToken, error)
+	// Use spends the token atomically if it is unspent and unexpired at at:
+	// of concurrent callers exactly one gets nil, the others ErrInvalidToken.
+	Use(ctx context.Context, id string, at time.Time) error
+	// AddAttempt counts one wrong guess against the token and returns the new
+	// count. A token is spent once the count reaches max.
+	AddAttempt(ctx context.Context, id string, max int, at time.Time) (int, error)
+	// SpendAll spends every unspent token of the purpose for the user and
+	// returns how many.
+	SpendAll(ctx context.Context, userID string, purpose TokenPurpose, at time.Time) (int, error)
+	// DeleteExpired deletes at most limit tokens that expired or were spent
+	// before cutoff and returns how many.
+	DeleteExpired(ctx context.Context, cutoff time.Time, limit int) (int, error)
+}
