@@ -1,0 +1,133 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/usermgmt/usermgmt/store"
+)
+
+// DefaultBodyLimit is the default cap on request bodies.
+const DefaultBodyLimit = 1 << 20
+
+// Config is what the handler needs. The root package fills it from the
+// Manager's options; zero values take the defaults documented per field.
+type Config struct {
+	Store store.Store
+	// Logger receives the access log and the causes of 5xx answers.
+	// Default: discard.
+	Logger *slog.Logger
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// Version is reported by /health/detailed.
+	Version string
+	// BodyLimit caps request bodies in bytes. Default: 1 MiB.
+	BodyLimit int64
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+}
+
+// Route is one entry of the route table: the method and path (relative to
+// the mount point) and the permission it needs, if any.
+type Route struct {
+	Method string
+	Path   string
+	// Auth is "" for public routes, "bearer" for any signed-in user, or a
+	// permission name.
+	Auth    string
+	handler http.Handler
+}
+
+type api struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	started time.Time
+	mux     *http.ServeMux
+	routes  []Route
+	root    http.Handler
+}
+
+// New returns the HTTP API as one handler. Paths are relative: mount it
+// with http.StripPrefix.
+func New(cfg Config) http.Handler {
+	return newAPI(cfg)
+}
+
+// Routes lists every route the handler serves, for documentation checks.
+func Routes(h http.Handler) []Route {
+	if a, ok := h.(*api); ok {
+		return append([]Route(nil), a.routes...)
+	}
+	return nil
+}
+
+func newAPI(cfg Config) *api {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = DefaultBodyLimit
+	}
+	a := &api{cfg: cfg, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
+	a.started = a.now()
+	a.routes = a.routeTable()
+	for _, rt := range a.routes {
+		a.mux.Handle(rt.Method+" "+rt.Path, rt.handler)
+	}
+	a.root = chain(http.HandlerFunc(a.dispatch),
+		a.requestFacts, a.accessLog, a.recoverPanics, securityHeaders, a.limitBody)
+	return a
+}
+
+// routeTable is the whole API. The permission a route needs is visible
+// here.
+func (a *api) routeTable() []Route {
+	return []Route{
+		{Method: "GET", Path: "/health", handler: http.HandlerFunc(a.health)},
+		{Method: "GET", Path: "/health/detailed", handler: http.HandlerFunc(a.healthDetailed)},
+		{Method: "GET", Path: "/ready", handler: http.HandlerFunc(a.ready)},
+		{Method: "GET", Path: "/live", handler: http.HandlerFunc(a.live)},
+		{Method: "GET", Path: "/openapi.json", handler: http.HandlerFunc(a.openAPI)},
+	}
+}
+
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.root.ServeHTTP(w, r)
+}
+
+// dispatch routes the request, answering unknown routes and wrong methods
+// with problem documents instead of ServeMux's plain text.
+func (a *api) dispatch(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := a.mux.Handler(r); pattern == "" {
+		probe := &headerRecorder{header: http.Header{}}
+		a.mux.ServeHTTP(probe, r)
+		switch probe.status {
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+			writeProblem(w, r, store.ErrMethodNotAllowed)
+			return
+		case http.StatusNotFound, 0:
+			writeProblem(w, r, store.ErrNotFound.WithMessage("no such route"))
+			return
+		}
+		// A redirect (such as a cleaned path): let the mux answer it.
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// headerRecorder captures what ServeMux would answer for an unmatched
+// request without writing it.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(status int)      { h.status = status }

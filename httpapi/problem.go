@@ -1,0 +1,96 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/usermgmt/usermgmt/store"
+)
+
+// problemBase prefixes every problem type URI.
+const problemBase = "https://usermgmt.dev/problems/"
+
+type fieldProblem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// problem renders err as an RFC 9457 problem document. Errors that are not
+// *store.Error become a 500 that says only "internal error"; the cause of
+// every 5xx is logged here, once.
+func (a *api) problem(w http.ResponseWriter, r *http.Request, err error) {
+	e := store.AsError(err)
+	if e.Status >= 500 {
+		a.log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
+	}
+	if errors.Is(e, store.ErrRateLimited) {
+		if _, ok := w.Header()["Retry-After"]; !ok {
+			w.Header().Set("Retry-After", "60")
+		}
+	}
+	writeProblem(w, r, e)
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, e *store.Error) {
+	doc := map[string]any{
+		"type":      problemBase + strings.ReplaceAll(strings.ToLower(e.Code), "_", "-"),
+		"title":     title(e.Code),
+		"status":    e.Status,
+		"code":      e.Code,
+		"detail":    e.Message,
+		"requestId": requestID(r.Context()),
+	}
+	if e.Code == store.ErrValidation.Code {
+		fields := make([]fieldProblem, len(e.Fields))
+		for i, f := range e.Fields {
+			fields[i] = fieldProblem{Field: f.Field, Message: f.Message}
+		}
+		doc["errors"] = fields
+		if len(fields) == 1 {
+			doc["detail"] = "1 field is invalid"
+		} else if len(fields) > 1 {
+			doc["detail"] = strconv.Itoa(len(fields)) + " fields are invalid"
+		}
+	}
+	for k, v := range e.Extra {
+		if _, taken := doc[k]; !taken {
+			doc[k] = v
+		}
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		body = []byte(fmt.Sprintf(`{"status":500,"code":"INTERNAL","title":"Internal","detail":"internal error","requestId":%q}`,
+			requestID(r.Context())))
+		e = store.ErrInternal
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(body)
+}
+
+// title turns a code into a short human title: "EMAIL_TAKEN" -> "Email
+// taken". Stable because codes are.
+func title(code string) string {
+	s := strings.ToLower(strings.ReplaceAll(code, "_", " "))
+	if s == "" {
+		return s
+	}
+	s = strings.NewReplacer("mfa", "MFA", "json", "JSON").Replace(s)
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// logValue keeps slog from printing anything but the code of an error
+// that might carry user input.
+var _ slog.LogValuer = (*loggedError)(nil)
+
+type loggedError struct{ err error }
+
+func (l *loggedError) LogValue() slog.Value { return slog.StringValue(l.err.Error()) }
