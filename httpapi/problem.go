@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,8 +64,8 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *store.Error) {
 	}
 	body, err := json.Marshal(doc)
 	if err != nil {
-		body = []byte(fmt.Sprintf(`{"status":500,"code":"INTERNAL","title":"Internal","detail":"internal error","requestId":%q}`,
-			requestID(r.Context())))
+		body = []byte(fmt.Sprintf(`{"type":%q,"status":500,"code":"INTERNAL","title":"Internal","detail":"internal error","requestId":%q}`,
+			problemBase+"internal", requestID(r.Context())))
 		e = store.ErrInternal
 	}
 	h := w.Header()
@@ -86,11 +85,3 @@ func title(code string) string {
 	s = strings.NewReplacer("mfa", "MFA", "json", "JSON").Replace(s)
 	return strings.ToUpper(s[:1]) + s[1:]
 }
-
-// logValue keeps slog from printing anything but the code of an error
-// that might carry user input.
-var _ slog.LogValuer = (*loggedError)(nil)
-
-type loggedError struct{ err error }
-
-func (l *loggedError) LogValue() slog.Value { return slog.StringValue(l.err.Error()) }
