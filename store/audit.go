@@ -52,7 +52,8 @@ type AuditFilter struct {
 type AuditStore interface {
 	// Record appends e, assigning an ID when e.ID is empty.
 	Record(ctx context.Context, e *AuditEntry) error
-	// List returns matching entries newest first, at most f.Limit.
+	// List returns matching entries newest first (by id: ids are UUIDv7,
+	// so this is the order they were recorded), at most f.Limit.
 	List(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	// Count returns how many entries match f (ignoring After and Limit).
 	Count(ctx context.Context, f AuditFilter) (int, error)

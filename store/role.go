@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Role is a named set of permissions. Built-in roles are seeded by migration
-// and cannot be deleted or renamed.
+// Role is a named set of permissions. Built-in roles are seeded by
+// migration; the rbac service refuses to delete or rename them (the store
+// itself does not).
 type Role struct {
 	ID          string
 	Name        string

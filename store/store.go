@@ -27,7 +27,9 @@ type Store interface {
 	// InTx runs fn in one transaction: it commits when fn returns nil and
 	// rolls back when fn returns an error or panics. fn must use only the
 	// Repos it is given; it may be retried, so it must not have side effects
-	// outside the store.
+	// outside the store. An error from a Repos call may leave the
+	// transaction unusable (PostgreSQL aborts it), so fn returns it rather
+	// than carrying on.
 	InTx(ctx context.Context, fn func(tx Repos) error) error
 	// Ping checks that the store answers; it returns an error matching
 	// ErrStoreUnavailable when it does not.

@@ -42,10 +42,11 @@ func (r auditLog) Record(ctx context.Context, e *store.AuditEntry) error {
 	return translate(err, nil)
 }
 
-// filter applies f to q. It reports false when an id in f is not a UUID
-// and so can match nothing: PostgreSQL would refuse to compare it.
+// filter applies f to q, except After and Limit. It reports false when an
+// id in f is not a UUID and so can match nothing: PostgreSQL would refuse
+// to compare it.
 func (r auditLog) filter(q *bun.SelectQuery, f store.AuditFilter) (*bun.SelectQuery, bool) {
-	for _, id := range []string{f.ActorID, f.TargetID, f.UserID, f.After} {
+	for _, id := range []string{f.ActorID, f.TargetID, f.UserID} {
 		if id != "" && !validID(id) {
 			return q, false
 		}
@@ -80,7 +81,7 @@ func (r auditLog) filter(q *bun.SelectQuery, f store.AuditFilter) (*bun.SelectQu
 func (r auditLog) List(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
 	var ms []auditModel
 	q, ok := r.filter(r.db.NewSelect().Model(&ms), f)
-	if !ok {
+	if !ok || (f.After != "" && !validID(f.After)) {
 		return []store.AuditEntry{}, nil
 	}
 	if f.After != "" {
@@ -131,19 +132,19 @@ func (r auditLog) Anonymize(ctx context.Context, userID string) (int, error) {
 	}
 	var n int
 	err := r.write(func() error {
-		total := 0
+		// One statement, so an entry naming the user twice (acting on
+		// itself) counts once.
+		q := r.db.NewUpdate().Model((*auditModel)(nil))
 		for _, col := range []string{"actor_id", "target_id", "impersonator_id"} {
-			res, err := r.db.NewUpdate().Model((*auditModel)(nil)).
-				Set(col+" = NULL").Set("ip = NULL").Set("user_agent = NULL").
-				Where(col+" = ?", userID).Exec(ctx)
-			if err != nil {
-				return err
-			}
-			k, _ := res.RowsAffected()
-			total += int(k)
+			q = q.Set(col+" = CASE WHEN "+col+" = ? THEN NULL ELSE "+col+" END", userID)
 		}
-		n = total
-		return nil
+		res, err := q.Set("ip = NULL").Set("user_agent = NULL").
+			Where("actor_id = ? OR target_id = ? OR impersonator_id = ?", userID, userID, userID).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, err = rowsAffected(res)
+		return err
 	})
 	return n, translate(err, nil)
 }

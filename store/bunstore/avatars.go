@@ -33,13 +33,20 @@ func (r avatars) Put(ctx context.Context, a *store.Avatar) (string, error) {
 		Width: a.Width, Height: a.Height, CreatedAt: utc(a.CreatedAt)}
 	var old string
 	err := r.write(func() error {
-		var prev avatarModel
-		err := r.db.NewDelete().Model(&prev).Where("user_id = ?", a.UserID).Returning("id").Scan(ctx, &old)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			// Concurrent Puts would otherwise both find nothing to delete
+			// and one would fail on avatars_user_key.
+			if err := r.lockUser(ctx, tx, a.UserID); err != nil {
+				return err
+			}
+			var prev avatarModel
+			err := tx.NewDelete().Model(&prev).Where("user_id = ?", a.UserID).Returning("id").Scan(ctx, &old)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			_, err = tx.NewInsert().Model(m).Exec(ctx)
 			return err
-		}
-		_, err = r.db.NewInsert().Model(m).Exec(ctx)
-		return err
+		})
 	})
 	if foreignKeyViolation(err) || invalidInput(err) {
 		return "", store.ErrUserNotFound.Wrap(err)

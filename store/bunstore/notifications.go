@@ -40,7 +40,7 @@ func (r notifications) Create(ctx context.Context, n *store.Notification) error 
 		_, err := r.db.NewInsert().Model(m).Exec(ctx)
 		return err
 	})
-	if foreignKeyViolation(err) {
+	if foreignKeyViolation(err) || invalidInput(err) {
 		return store.ErrUserNotFound.Wrap(err)
 	}
 	return translate(err, nil)

@@ -188,6 +188,10 @@ func (r roles) CountUsers(ctx context.Context, roleID string) (int, error) {
 // transaction, so no query may follow); SQLite does not, but lets us ask.
 func (r roles) missingSide(ctx context.Context, err error, userID string) error {
 	if r.s.writeMu == nil {
+		if invalidInput(err) && validID(userID) {
+			// The user id parsed, so the role id is the one that did not.
+			return store.ErrRoleNotFound.Wrap(err)
+		}
 		if constraintName(err) == "user_roles_role_id_fkey" {
 			return store.ErrRoleNotFound.Wrap(err)
 		}

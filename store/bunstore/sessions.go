@@ -56,7 +56,7 @@ func (r sessions) Create(ctx context.Context, s *store.Session) error {
 		_, err := r.db.NewInsert().Model(m).Exec(ctx)
 		return err
 	})
-	if foreignKeyViolation(err) {
+	if foreignKeyViolation(err) || invalidInput(err) {
 		return store.ErrUserNotFound.Wrap(err)
 	}
 	return translate(err, nil)
@@ -136,7 +136,9 @@ func (r sessions) RevokeByUser(ctx context.Context, userID, exceptID string, at 
 		q := r.db.NewUpdate().Model((*sessionModel)(nil)).
 			Set("revoked_at = ?", utc(at)).Set("revoke_reason = ?", reason).
 			Where("user_id = ? AND revoked_at IS NULL AND expires_at > ?", userID, utc(at))
-		if exceptID != "" {
+		// An exceptID that is not a UUID names no session, so it excepts
+		// none; PostgreSQL would refuse to compare it.
+		if exceptID != "" && validID(exceptID) {
 			q = q.Where("id <> ?", exceptID)
 		}
 		res, err := q.Exec(ctx)

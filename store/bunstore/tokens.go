@@ -35,7 +35,7 @@ func (r refreshTokens) Create(ctx context.Context, t *store.RefreshToken) error 
 		_, err := r.db.NewInsert().Model(m).Exec(ctx)
 		return err
 	})
-	if foreignKeyViolation(err) {
+	if foreignKeyViolation(err) || invalidInput(err) {
 		return store.ErrSessionNotFound.Wrap(err)
 	}
 	return translate(err, nil)
@@ -103,7 +103,7 @@ func (r oneTimeTokens) Create(ctx context.Context, t *store.OneTimeToken) error 
 		_, err := r.db.NewInsert().Model(m).Exec(ctx)
 		return err
 	})
-	if foreignKeyViolation(err) {
+	if foreignKeyViolation(err) || invalidInput(err) {
 		return store.ErrUserNotFound.Wrap(err)
 	}
 	return translate(err, nil)

@@ -96,14 +96,21 @@ func (r twoFactor) ReplaceBackupCodes(ctx context.Context, userID string, codes 
 		ms[i] = backupCodeModel{ID: id, UserID: userID, Hash: c.Hash, CreatedAt: utc(c.CreatedAt)}
 	}
 	err := r.write(func() error {
-		if _, err := r.db.NewDelete().Model((*backupCodeModel)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+		return r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			// Concurrent replacements would otherwise each delete only the
+			// codes they can see and leave both new sets valid.
+			if err := r.lockUser(ctx, tx, userID); err != nil {
+				return err
+			}
+			if _, err := tx.NewDelete().Model((*backupCodeModel)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+				return err
+			}
+			if len(ms) == 0 {
+				return nil
+			}
+			_, err := tx.NewInsert().Model(&ms).Exec(ctx)
 			return err
-		}
-		if len(ms) == 0 {
-			return nil
-		}
-		_, err := r.db.NewInsert().Model(&ms).Exec(ctx)
-		return err
+		})
 	})
 	if foreignKeyViolation(err) {
 		return store.ErrUserNotFound.Wrap(err)

@@ -160,6 +160,22 @@ func (r users) Delete(ctx context.Context, id string) error {
 	return translate(err, store.ErrUserNotFound)
 }
 
+// lockUser locks the user's row until tx ends, so that writers replacing
+// one of the user's sets (avatar, backup codes) take turns on PostgreSQL;
+// on SQLite the writer lock already serialises them. It returns
+// ErrUserNotFound when there is no such user.
+func (r repos) lockUser(ctx context.Context, tx bun.Tx, userID string) error {
+	q := tx.NewSelect().Model((*userModel)(nil)).Column("u.id").Where("u.id = ?", userID)
+	if r.s.writeMu == nil {
+		q = q.For("NO KEY UPDATE")
+	}
+	var id string
+	if err := q.Scan(ctx, &id); err != nil {
+		return translate(err, store.ErrUserNotFound)
+	}
+	return nil
+}
+
 type passwordHistoryModel struct {
 	bun.BaseModel `bun:"table:password_history"`
 

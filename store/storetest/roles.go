@@ -1,0 +1,307 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usermgmt/usermgmt/store"
+)
+
+func roleCases() []testCase {
+	return []testCase{
+		{"BuiltInSeeded", testRoleBuiltInSeeded},
+		{"CreateAndGet", testRoleCreateAndGet},
+		{"NameTakenAnyCase", testRoleNameTaken},
+		{"NotFound", testRoleNotFound},
+		{"Update", testRoleUpdate},
+		{"UpdateConflictAndNotFound", testRoleUpdateErrors},
+		{"Delete", testRoleDelete},
+		{"DeleteInUse", testRoleDeleteInUse},
+		{"AssignAndUnassign", testRoleAssign},
+		{"AssignMissing", testRoleAssignMissing},
+		{"UnassignNotHeld", testRoleUnassignNotHeld},
+		{"UnknownUserOrRole", testRoleUnknownQueries},
+	}
+}
+
+// allPermissions is what the built-in admin role holds.
+var allPermissions = []string{
+	"ADMIN_ACCESS", "ADMIN_SETTINGS", "AUDIT_READ", "ROLE_ASSIGN", "ROLE_CREATE", "ROLE_DELETE", "ROLE_READ",
+	"ROLE_UPDATE", "SYSTEM_MANAGE", "USER_CREATE", "USER_DELETE", "USER_MANAGE", "USER_READ", "USER_UPDATE",
+}
+
+func roleNames(rs []store.Role) []string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Name
+	}
+	return names
+}
+
+func newRole(t *testing.T, st store.Repos, name string, perms ...string) *store.Role {
+	t.Helper()
+	r := &store.Role{Name: name, Description: name + " role", Permissions: perms, CreatedAt: base, UpdatedAt: base}
+	require.NoError(t, st.Roles().Create(ctx(t), r))
+	require.NotEmpty(t, r.ID)
+	return r
+}
+
+func testRoleBuiltInSeeded(t *testing.T, st store.Store) {
+	rs, err := st.Roles().List(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, []string{store.RoleAdmin, store.RoleModerator, store.RoleUser}, roleNames(rs))
+	want := map[string][]string{
+		store.RoleAdmin:     allPermissions,
+		store.RoleModerator: {"AUDIT_READ", "USER_READ", "USER_UPDATE"},
+		store.RoleUser:      {},
+	}
+	for _, r := range rs {
+		assert.True(t, r.BuiltIn, r.Name)
+		assert.NotEmpty(t, r.ID, r.Name)
+		assert.NotEmpty(t, r.Description, r.Name)
+		assert.False(t, r.CreatedAt.IsZero(), r.Name)
+		assert.Equal(t, want[r.Name], r.Permissions, r.Name)
+		assert.NotNil(t, r.Permissions, "%s: an empty set is an empty slice", r.Name)
+		byName, err := st.Roles().ByName(ctx(t), r.Name)
+		require.NoError(t, err)
+		assert.Equal(t, r.ID, byName.ID)
+		byID, err := st.Roles().ByID(ctx(t), r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, r.Name, byID.Name)
+	}
+}
+
+func testRoleCreateAndGet(t *testing.T, st store.Store) {
+	r := &store.Role{
+		Name: "Support", Description: "helps users",
+		Permissions: []string{"USER_READ", "AUDIT_READ", "USER_UPDATE"},
+		CreatedAt:   base, UpdatedAt: base.Add(time.Second),
+	}
+	require.NoError(t, st.Roles().Create(ctx(t), r))
+	_, err := uuid.Parse(r.ID)
+	assert.NoError(t, err, "Create assigns a UUID")
+	sorted := []string{"AUDIT_READ", "USER_READ", "USER_UPDATE"}
+
+	got, err := st.Roles().ByID(ctx(t), r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, r.ID, got.ID)
+	assert.Equal(t, "Support", got.Name)
+	assert.Equal(t, "helps users", got.Description)
+	assert.Equal(t, sorted, got.Permissions, "permissions come back sorted")
+	assert.False(t, got.BuiltIn)
+	sameTime(t, base, got.CreatedAt)
+	sameTime(t, base.Add(time.Second), got.UpdatedAt)
+
+	for _, name := range caseVariants("support") {
+		got, err := st.Roles().ByName(ctx(t), name)
+		if assert.NoError(t, err, name) {
+			assert.Equal(t, r.ID, got.ID, name)
+		}
+	}
+
+	empty := newRole(t, st, "auditor")
+	got, err = st.Roles().ByID(ctx(t), empty.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{}, got.Permissions, "no permissions is an empty slice")
+
+	newRole(t, st, "Billing")
+	rs, err := st.Roles().List(ctx(t))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"admin", "auditor", "Billing", "moderator", "Support", "user"}, roleNames(rs),
+		"List orders by name ignoring case")
+}
+
+func testRoleNameTaken(t *testing.T, st store.Store) {
+	newRole(t, st, "support")
+	for _, name := range []string{"support", "SUPPORT", "Support", "ADMIN", "User"} {
+		err := st.Roles().Create(ctx(t), &store.Role{Name: name, CreatedAt: base, UpdatedAt: base})
+		isErr(t, err, store.ErrRoleExists, name)
+		isErr(t, err, store.ErrConflict, name)
+	}
+	rs, err := st.Roles().List(ctx(t))
+	require.NoError(t, err)
+	assert.Len(t, rs, 4)
+}
+
+func testRoleNotFound(t *testing.T, st store.Store) {
+	for _, id := range []string{missingID, badID, ""} {
+		_, err := st.Roles().ByID(ctx(t), id)
+		isErr(t, err, store.ErrRoleNotFound, "ByID(%q)", id)
+		isErr(t, err, store.ErrNotFound, "ByID(%q)", id)
+	}
+	for _, name := range []string{"superuser", "", "admi"} {
+		_, err := st.Roles().ByName(ctx(t), name)
+		isErr(t, err, store.ErrRoleNotFound, "ByName(%q)", name)
+	}
+}
+
+func testRoleUpdate(t *testing.T, st store.Store) {
+	r := newRole(t, st, "support", "USER_READ")
+	other := newRole(t, st, "billing", "USER_READ")
+	r.Name = "Helpdesk"
+	r.Description = "first line"
+	r.Permissions = []string{"USER_UPDATE", "AUDIT_READ"}
+	r.UpdatedAt = base.Add(time.Hour)
+	require.NoError(t, st.Roles().Update(ctx(t), r))
+
+	got, err := st.Roles().ByID(ctx(t), r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Helpdesk", got.Name)
+	assert.Equal(t, "first line", got.Description)
+	assert.Equal(t, []string{"AUDIT_READ", "USER_UPDATE"}, got.Permissions)
+	sameTime(t, base, got.CreatedAt, "CreatedAt is not updated")
+	sameTime(t, base.Add(time.Hour), got.UpdatedAt)
+	_, err = st.Roles().ByName(ctx(t), "support")
+	isErr(t, err, store.ErrRoleNotFound, "the old name is free")
+
+	// Changing only the case of its own name is not a clash.
+	got.Name = "HELPDESK"
+	assert.NoError(t, st.Roles().Update(ctx(t), got))
+
+	o, err := st.Roles().ByID(ctx(t), other.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "billing", o.Name, "other roles untouched")
+	assert.Equal(t, []string{"USER_READ"}, o.Permissions)
+}
+
+func testRoleUpdateErrors(t *testing.T, st store.Store) {
+	r := newRole(t, st, "support")
+	newRole(t, st, "billing")
+	c := *r
+	c.Name = "BILLING"
+	isErr(t, st.Roles().Update(ctx(t), &c), store.ErrRoleExists)
+	c.Name = "Admin"
+	isErr(t, st.Roles().Update(ctx(t), &c), store.ErrRoleExists)
+	got, err := st.Roles().ByID(ctx(t), r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "support", got.Name, "a refused update changes nothing")
+
+	for _, id := range []string{missingID, badID} {
+		err := st.Roles().Update(ctx(t), &store.Role{ID: id, Name: "ghost", UpdatedAt: base})
+		isErr(t, err, store.ErrRoleNotFound, id)
+	}
+	_, err = st.Roles().ByName(ctx(t), "ghost")
+	isErr(t, err, store.ErrRoleNotFound, "Update does not insert")
+}
+
+func testRoleDelete(t *testing.T, st store.Store) {
+	r := newRole(t, st, "support")
+	keep := newRole(t, st, "billing")
+	require.NoError(t, st.Roles().Delete(ctx(t), r.ID))
+	_, err := st.Roles().ByID(ctx(t), r.ID)
+	isErr(t, err, store.ErrRoleNotFound)
+	_, err = st.Roles().ByID(ctx(t), keep.ID)
+	assert.NoError(t, err)
+	for _, id := range []string{r.ID, missingID, badID} {
+		isErr(t, st.Roles().Delete(ctx(t), id), store.ErrRoleNotFound, id)
+	}
+	// The name can be used again.
+	newRole(t, st, "Support")
+}
+
+func testRoleDeleteInUse(t *testing.T, st store.Store) {
+	r := newRole(t, st, "support")
+	u := newUser(t, st, "ada")
+	require.NoError(t, st.Roles().Assign(ctx(t), u.ID, r.ID, base))
+
+	err := st.Roles().Delete(ctx(t), r.ID)
+	isErr(t, err, store.ErrRoleInUse)
+	isErr(t, err, store.ErrConflict)
+	_, err = st.Roles().ByID(ctx(t), r.ID)
+	require.NoError(t, err, "a role in use stays")
+	held, err := st.Roles().RolesOf(ctx(t), u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"support"}, roleNames(held), "and stays assigned")
+
+	require.NoError(t, st.Roles().Unassign(ctx(t), u.ID, r.ID))
+	require.NoError(t, st.Roles().Delete(ctx(t), r.ID))
+}
+
+func testRoleAssign(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	b := newUser(t, st, "bob")
+	support := newRole(t, st, "support", "USER_READ")
+	admin, err := st.Roles().ByName(ctx(t), store.RoleAdmin)
+	require.NoError(t, err)
+	c := ctx(t)
+
+	held, err := st.Roles().RolesOf(c, u.ID)
+	require.NoError(t, err)
+	assert.Empty(t, held)
+
+	require.NoError(t, st.Roles().Assign(c, u.ID, support.ID, base))
+	require.NoError(t, st.Roles().Assign(c, u.ID, admin.ID, base))
+	require.NoError(t, st.Roles().Assign(c, u.ID, admin.ID, base.Add(time.Hour)), "assigning a held role is not an error")
+	require.NoError(t, st.Roles().Assign(c, b.ID, support.ID, base))
+
+	held, err = st.Roles().RolesOf(c, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"admin", "support"}, roleNames(held), "RolesOf orders by name")
+	if assert.Len(t, held, 2) {
+		assert.Equal(t, allPermissions, held[0].Permissions)
+		assert.True(t, held[0].BuiltIn)
+		assert.Equal(t, []string{"USER_READ"}, held[1].Permissions)
+	}
+
+	for id, want := range map[string]int{support.ID: 2, admin.ID: 1} {
+		n, err := st.Roles().CountUsers(c, id)
+		require.NoError(t, err)
+		assert.Equal(t, want, n, id)
+	}
+
+	require.NoError(t, st.Roles().Unassign(c, u.ID, support.ID))
+	held, err = st.Roles().RolesOf(c, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"admin"}, roleNames(held))
+	n, err := st.Roles().CountUsers(c, support.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	held, err = st.Roles().RolesOf(c, b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"support"}, roleNames(held), "other users keep their roles")
+}
+
+func testRoleAssignMissing(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	r := newRole(t, st, "support")
+	for _, id := range []string{missingID, badID} {
+		err := st.Roles().Assign(ctx(t), id, r.ID, base)
+		isErr(t, err, store.ErrUserNotFound, "user %q", id)
+		err = st.Roles().Assign(ctx(t), u.ID, id, base)
+		isErr(t, err, store.ErrRoleNotFound, "role %q", id)
+	}
+	n, err := st.Roles().CountUsers(ctx(t), r.ID)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	held, err := st.Roles().RolesOf(ctx(t), u.ID)
+	require.NoError(t, err)
+	assert.Empty(t, held)
+}
+
+func testRoleUnassignNotHeld(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	r := newRole(t, st, "support")
+	isErr(t, st.Roles().Unassign(ctx(t), u.ID, r.ID), store.ErrRoleNotFound)
+	require.NoError(t, st.Roles().Assign(ctx(t), u.ID, r.ID, base))
+	require.NoError(t, st.Roles().Unassign(ctx(t), u.ID, r.ID))
+	isErr(t, st.Roles().Unassign(ctx(t), u.ID, r.ID), store.ErrRoleNotFound, "twice")
+	for _, id := range []string{missingID, badID} {
+		isErr(t, st.Roles().Unassign(ctx(t), id, r.ID), store.ErrRoleNotFound, "user %q", id)
+		isErr(t, st.Roles().Unassign(ctx(t), u.ID, id), store.ErrRoleNotFound, "role %q", id)
+	}
+}
+
+func testRoleUnknownQueries(t *testing.T, st store.Store) {
+	for _, id := range []string{missingID, badID} {
+		held, err := st.Roles().RolesOf(ctx(t), id)
+		require.NoError(t, err, id)
+		assert.Empty(t, held, id)
+		n, err := st.Roles().CountUsers(ctx(t), id)
+		require.NoError(t, err, id)
+		assert.Zero(t, n, id)
+	}
+}
