@@ -116,8 +116,8 @@ func (m *Manager) Audit() *audit.Log { return m.audit }
 // long locks.
 const cleanupBatch = 500
 
-// Run runs the background jobs (deleting expired sessions and spent
-// tokens) until ctx is done. A host calls it on the instances it chooses;
+// Run runs the background jobs (deleting expired sessions, spent tokens and
+// old rate-limit windows) until ctx is done. A host calls it on the instances it chooses;
 // any number may run it at once.
 func (m *Manager) Run(ctx context.Context) error {
 	t := time.NewTicker(m.cfg.cleanupEvery)
@@ -142,6 +142,7 @@ func (m *Manager) cleanup(ctx context.Context) error {
 	for _, del := range []func() (int, error){
 		func() (int, error) { return m.store.Sessions().DeleteStale(ctx, cutoff, cleanupBatch) },
 		func() (int, error) { return m.store.OneTimeTokens().DeleteExpired(ctx, cutoff, cleanupBatch) },
+		func() (int, error) { return m.store.RateLimits().DeleteExpired(ctx, cutoff, cleanupBatch) },
 	} {
 		for {
 			n, err := del()

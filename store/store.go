@@ -17,6 +17,7 @@ type Repos interface {
 	Notifications() NotificationStore
 	SigningKeys() SigningKeyStore
 	Avatars() AvatarStore
+	RateLimits() RateLimitStore
 }
 
 // Store is the persistence the library needs. Implementations must be safe

@@ -102,6 +102,7 @@ func (r repos) Audit() store.AuditStore                { return auditLog{r} }
 func (r repos) Notifications() store.NotificationStore { return notifications{r} }
 func (r repos) SigningKeys() store.SigningKeyStore     { return signingKeys{r} }
 func (r repos) Avatars() store.AvatarStore             { return avatars{r} }
+func (r repos) RateLimits() store.RateLimitStore       { return rateLimits{r} }
 
 // affected returns an error matching notFound when res changed no row.
 func affected(res sql.Result, notFound *store.Error) error {

@@ -58,6 +58,7 @@ func groups() []group {
 		{"Notifications", notificationCases()},
 		{"SigningKeys", signingKeyCases()},
 		{"Avatars", avatarCases()},
+		{"RateLimits", rateLimitCases()},
 		{"Store", storeCases()},
 	}
 }
