@@ -1,6 +1,8 @@
 package usermgmt
 
 import (
+	"crypto"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,22 +13,41 @@ import (
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/notify"
+	"github.com/usermgmt/usermgmt/ratelimit"
+	"github.com/usermgmt/usermgmt/store"
 )
+
+// sessionConfig groups the session and refresh-token durations.
+type sessionConfig struct {
+	refreshTTL, lifetime, idle, reuseGrace, staleness time.Duration
+	stalenessSet                                      bool
+}
 
 // Option configures a Manager. Later options win.
 type Option func(*config)
 
 type config struct {
-	logger         *slog.Logger
-	now            func() time.Time
-	mailer         notify.Mailer
-	sms            notify.SMSSender
-	baseURL        *url.URL
-	bodyLimit      int64
-	trustedProxies []netip.Prefix
-	version        string
-	hasher         auth.Hasher
-	cleanupEvery   time.Duration
+	logger          *slog.Logger
+	now             func() time.Time
+	mailer          notify.Mailer
+	sms             notify.SMSSender
+	baseURL         *url.URL
+	bodyLimit       int64
+	trustedProxies  []netip.Prefix
+	version         string
+	hasher          auth.Hasher
+	policy          auth.PasswordPolicy
+	tokens          auth.TokenConfig
+	session         sessionConfig
+	lockout         store.LockoutPolicy
+	requireVerified bool
+	templates       *notify.Templates
+	verifyPath      string
+	resetPath       string
+	limits          httpapi.Limits
+	limiter         ratelimit.Limiter
+	sharedLimiter   ratelimit.Limiter
+	cleanupEvery    time.Duration
 	// errs collects what options could not parse; New reports them.
 	errs []error
 }
@@ -41,6 +62,7 @@ func defaultConfig() config {
 		bodyLimit:    httpapi.DefaultBodyLimit,
 		version:      Version,
 		hasher:       auth.Bcrypt{Cost: 12},
+		limits:       httpapi.DefaultLimits(),
 		cleanupEvery: 10 * time.Minute,
 	}
 }
@@ -152,4 +174,143 @@ func WithCleanupInterval(d time.Duration) Option {
 // the next login. Default: auth.Bcrypt{Cost: 12}.
 func WithHasher(h auth.Hasher) Option {
 	return func(c *config) { c.hasher = h }
+}
+
+// WithPasswordPolicy sets the password rules. Default: at least 8
+// characters, at most 256, not among the 10,000 most common passwords, not
+// containing the email or username; no composition rules (NIST SP 800-63B).
+func WithPasswordPolicy(p auth.PasswordPolicy) Option {
+	return func(c *config) { c.policy = p }
+}
+
+// WithAccessTokenTTL sets how long access tokens live. Default: 15 minutes.
+func WithAccessTokenTTL(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.errs = append(c.errs, errors.New("WithAccessTokenTTL: must be positive"))
+		}
+		c.tokens.TTL = d
+	}
+}
+
+// WithSigningKeys makes these keys (ed25519.PrivateKey or a P-256
+// *ecdsa.PrivateKey) sign access tokens; the first signs, all verify and
+// are published in the JWKS. Default: an EdDSA key generated once and kept
+// in the store, shared by every instance.
+func WithSigningKeys(keys ...crypto.Signer) Option {
+	return func(c *config) {
+		c.tokens.Keys = keys
+		if len(keys) > 0 {
+			if _, ok := keys[0].(*ecdsa.PrivateKey); ok {
+				c.tokens.Algorithm = "ES256"
+			} else {
+				c.tokens.Algorithm = "EdDSA"
+			}
+		}
+	}
+}
+
+// WithSigningAlgorithm chooses the algorithm of store-held keys: "EdDSA"
+// (default) or "ES256".
+func WithSigningAlgorithm(alg string) Option {
+	return func(c *config) { c.tokens.Algorithm = alg }
+}
+
+// WithHS256Secret signs access tokens with HMAC-SHA256 and a shared secret
+// of at least 32 bytes instead of an asymmetric key; the JWKS is then empty.
+// Default: asymmetric keys.
+func WithHS256Secret(secret []byte) Option {
+	return func(c *config) {
+		c.tokens.Algorithm = "HS256"
+		c.tokens.Secret = secret
+	}
+}
+
+// WithTokenIssuer sets the iss and aud claims of access tokens. Default:
+// the base URL for both.
+func WithTokenIssuer(issuer, audience string) Option {
+	return func(c *config) { c.tokens.Issuer, c.tokens.Audience = issuer, audience }
+}
+
+// WithRefreshTokenTTL sets how long a refresh token lives. Default: 7 days.
+func WithRefreshTokenTTL(d time.Duration) Option {
+	return func(c *config) { c.session.refreshTTL = d }
+}
+
+// WithSessionLifetime sets the absolute lifetime of a session, after which
+// the user signs in again. Default: 30 days.
+func WithSessionLifetime(d time.Duration) Option {
+	return func(c *config) { c.session.lifetime = d }
+}
+
+// WithIdleTimeout ends a session unused for this long. Default: none.
+func WithIdleTimeout(d time.Duration) Option {
+	return func(c *config) { c.session.idle = d }
+}
+
+// WithRefreshReuseGrace tolerates a refresh token presented again this
+// soon after it was spent (a client refreshing twice at once) without
+// revoking the session. Default: 0, every reuse revokes.
+func WithRefreshReuseGrace(d time.Duration) Option {
+	return func(c *config) { c.session.reuseGrace = d }
+}
+
+// WithSessionStaleness bounds how long a revoked session, a disabled user
+// or a removed role may still be honoured by another instance's cache.
+// Default: 5 seconds; 0 checks the store on every request.
+func WithSessionStaleness(d time.Duration) Option {
+	return func(c *config) { c.session.staleness, c.session.stalenessSet = d, true }
+}
+
+// WithLockout sets when failed logins lock an identifier. Default: 5
+// failures within 15 minutes lock it for 15 minutes, doubling on each
+// repeat up to a day.
+func WithLockout(p store.LockoutPolicy) Option {
+	return func(c *config) { c.lockout = p }
+}
+
+// WithRequireVerifiedEmail refuses login (403 EMAIL_NOT_VERIFIED) until the
+// email address is verified. Default: off.
+func WithRequireVerifiedEmail(on bool) Option {
+	return func(c *config) { c.requireVerified = on }
+}
+
+// WithEmailTemplates replaces the built-in email templates (see
+// notify.ParseTemplates). Default: notify.DefaultTemplates().
+func WithEmailTemplates(t *notify.Templates) Option {
+	return func(c *config) { c.templates = t }
+}
+
+// WithEmailLinks sets the paths, below the base URL, of the links that
+// verification and reset emails carry (each followed by ?token=).
+// Default: "/api/v1/auth/verify-email" (the API's own route) and
+// "/reset-password" (a page of the host's front end).
+func WithEmailLinks(verifyPath, resetPath string) Option {
+	return func(c *config) { c.verifyPath, c.resetPath = verifyPath, resetPath }
+}
+
+// WithRateLimit sets the per-client limit on every route but the probes,
+// in requests per minute; 0 turns it off. Default: 100.
+func WithRateLimit(perMinute int) Option {
+	return func(c *config) {
+		if perMinute < 0 {
+			c.errs = append(c.errs, errors.New("WithRateLimit: must not be negative"))
+		}
+		c.limits.PerClient = ratelimit.Limit{Requests: perMinute, Window: time.Minute}
+	}
+}
+
+// WithRateLimits sets every limit at once (see httpapi.Limits). Default:
+// httpapi.DefaultLimits().
+func WithRateLimits(l httpapi.Limits) Option {
+	return func(c *config) { c.limits = l }
+}
+
+// WithRateLimiter sets where limits are counted: perClient for the
+// API-wide limit and shared for the tight limits on sign-in and mail
+// routes. Default: perClient in memory (each instance counts alone),
+// shared in the store (every instance counts together). Pass a Redis or
+// gateway implementation to share both.
+func WithRateLimiter(perClient, shared ratelimit.Limiter) Option {
+	return func(c *config) { c.limiter, c.sharedLimiter = perClient, shared }
 }

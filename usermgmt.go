@@ -20,12 +20,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/httpapi"
+	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/users"
 )
 
 // Version is the library's version, reported by /health/detailed.
@@ -67,6 +70,9 @@ type Manager struct {
 	store     store.Store
 	audit     *audit.Log
 	passwords auth.Passwords
+	mail      *notify.Async
+	auth      *auth.Service
+	users     *users.Service
 	handler   http.Handler
 }
 
@@ -84,6 +90,9 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		return nil, fmt.Errorf("usermgmt: %w", err)
 	}
 	m := &Manager{cfg: c, store: st, audit: audit.New(st, c.now), passwords: auth.Passwords{Preferred: c.hasher}}
+	if err := m.buildServices(); err != nil {
+		return nil, fmt.Errorf("usermgmt: %w", err)
+	}
 	m.handler = httpapi.New(httpapi.Config{
 		Store:          st,
 		Logger:         c.logger,
@@ -91,8 +100,51 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		Version:        c.version,
 		BodyLimit:      c.bodyLimit,
 		TrustedProxies: c.trustedProxies,
+		Auth:           m.auth,
+		Users:          m.users,
+		Limits:         &c.limits,
+		Limiter:        c.limiter,
+		SharedLimiter:  c.sharedLimiter,
 	})
 	return m, nil
+}
+
+func (m *Manager) buildServices() error {
+	c := &m.cfg
+	tc := c.tokens
+	if tc.Issuer == "" {
+		tc.Issuer = strings.TrimSuffix(c.baseURL.String(), "/")
+	}
+	if tc.Audience == "" {
+		tc.Audience = tc.Issuer
+	}
+	tc.Now = c.now
+	tokens, err := auth.NewTokens(m.store, tc)
+	if err != nil {
+		return err
+	}
+	m.mail = notify.NewAsync(c.mailer, c.logger, 16, 30*time.Second)
+	var staleness time.Duration // the auth default
+	if c.session.stalenessSet {
+		staleness = c.session.staleness
+		if staleness == 0 {
+			staleness = -1 // check every request
+		}
+	}
+	m.auth, err = auth.New(auth.Config{
+		Store: m.store, Audit: m.audit, Tokens: tokens, Passwords: m.passwords, Policy: c.policy,
+		Mail: m.mail, Templates: c.templates, BaseURL: c.baseURL,
+		VerifyEmailPath: c.verifyPath, ResetPasswordPath: c.resetPath,
+		Lockout: c.lockout, RequireVerifiedEmail: c.requireVerified,
+		RefreshTTL: c.session.refreshTTL, SessionLifetime: c.session.lifetime,
+		IdleTimeout: c.session.idle, ReuseGrace: c.session.reuseGrace, Staleness: staleness,
+		Now: c.now, Logger: c.logger,
+	})
+	if err != nil {
+		return err
+	}
+	m.users = users.New(m.store, m.audit, c.now)
+	return nil
 }
 
 // Handler returns the HTTP API. Its paths are relative; mount it under a
@@ -103,8 +155,36 @@ func (m *Manager) Handler() http.Handler { return m.handler }
 // several instances at once.
 func (m *Manager) Migrate(ctx context.Context) error { return m.store.Migrate(ctx) }
 
-// Close closes the store.
-func (m *Manager) Close() error { return m.store.Close() }
+// Close waits for mail still being sent, then closes the store.
+func (m *Manager) Close() error {
+	m.mail.Close()
+	return m.store.Close()
+}
+
+// Auth returns the authentication service: registration, login, tokens,
+// email verification and password reset.
+func (m *Manager) Auth() *auth.Service { return m.auth }
+
+// Users returns the profile service.
+func (m *Manager) Users() *users.Service { return m.users }
+
+// JWKSHandler serves the public keys that verify access tokens, for a host
+// that publishes them at its site root:
+//
+//	mux.Handle("GET /.well-known/jwks.json", m.JWKSHandler())
+func (m *Manager) JWKSHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := m.auth.Tokens().JWKS(r.Context())
+		if err != nil {
+			m.cfg.logger.ErrorContext(r.Context(), "jwks failed", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(body)
+	})
+}
 
 // Store returns the store the Manager runs on.
 func (m *Manager) Store() store.Store { return m.store }
@@ -156,4 +236,26 @@ func (m *Manager) cleanup(ctx context.Context) error {
 	}
 	m.cfg.logger.DebugContext(ctx, "cleanup done", slog.Time("cutoff", cutoff))
 	return nil
+}
+
+// Principal is the authenticated caller of a request.
+type Principal = auth.Principal
+
+// RequireAuth protects a host's own handler with the same bearer tokens as
+// the API: requests without a valid access token get a 401 problem
+// document; the others reach next with the caller in the context (see
+// UserFromContext).
+//
+//	mux.Handle("GET /orders", m.RequireAuth(ordersHandler))
+func (m *Manager) RequireAuth(next http.Handler) http.Handler {
+	return httpapi.RequireAuth(m.auth, m.writeError)(next)
+}
+
+// UserFromContext returns the caller that RequireAuth admitted.
+func UserFromContext(ctx context.Context) (*Principal, bool) {
+	return httpapi.PrincipalFromContext(ctx)
+}
+
+func (m *Manager) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpapi.WriteError(w, r, m.cfg.logger, err)
 }

@@ -6,7 +6,10 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/ratelimit"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/users"
 )
 
 // DefaultBodyLimit is the default cap on request bodies.
@@ -27,6 +30,16 @@ type Config struct {
 	BodyLimit int64
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// Auth and Users are the services the routes call.
+	Auth  *auth.Service
+	Users *users.Service
+	// Limits are the request limits. Default: DefaultLimits().
+	Limits *Limits
+	// Limiter keeps the per-client windows. Default: in memory, per process.
+	Limiter ratelimit.Limiter
+	// SharedLimiter keeps the per-identifier windows. Default: in the store,
+	// shared by every instance.
+	SharedLimiter ratelimit.Limiter
 }
 
 // Route is one entry of the route table: the method and path (relative to
@@ -74,6 +87,16 @@ func newAPI(cfg Config) *api {
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = DefaultBodyLimit
 	}
+	if cfg.Limits == nil {
+		l := DefaultLimits()
+		cfg.Limits = &l
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = ratelimit.NewMemory(cfg.Now)
+	}
+	if cfg.SharedLimiter == nil {
+		cfg.SharedLimiter = ratelimit.NewStore(cfg.Store, cfg.Now)
+	}
 	a := &api{cfg: cfg, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
 	a.started = a.now()
 	a.routes = a.routeTable()
@@ -81,14 +104,35 @@ func newAPI(cfg Config) *api {
 		a.mux.Handle(rt.Method+" "+rt.Path, rt.handler)
 	}
 	a.root = chain(http.HandlerFunc(a.dispatch),
-		a.requestFacts, a.accessLog, a.recoverPanics, securityHeaders, a.limitBody)
+		a.requestFacts, a.accessLog, a.recoverPanics, securityHeaders, a.rateLimit, a.limitBody)
 	return a
 }
 
 // routeTable is the whole API. The permission a route needs is visible
 // here.
 func (a *api) routeTable() []Route {
+	pub := func(method, path string, h http.HandlerFunc) Route {
+		return Route{Method: method, Path: path, handler: h}
+	}
+	authed := func(method, path string, h http.HandlerFunc) Route {
+		return Route{Method: method, Path: path, Auth: "bearer", handler: a.authed(h)}
+	}
 	return []Route{
+		pub("POST", "/auth/register", a.register),
+		pub("POST", "/auth/login", a.login),
+		pub("POST", "/auth/refresh", a.refresh),
+		pub("POST", "/auth/logout", a.logout),
+		pub("GET", "/auth/verify-email", a.verifyEmailLink),
+		pub("POST", "/auth/verify-email", a.verifyEmailPost),
+		pub("POST", "/auth/resend-verification", a.resendVerification),
+		pub("POST", "/auth/forgot-password", a.forgotPassword),
+		pub("POST", "/auth/reset-password", a.resetPassword),
+		authed("POST", "/auth/change-password", a.changePassword),
+		pub("GET", "/auth/check-email", a.checkEmail),
+		pub("GET", "/auth/check-username", a.checkUsername),
+		pub("GET", "/.well-known/jwks.json", a.jwks),
+		authed("GET", "/users/profile", a.profile),
+
 		{Method: "GET", Path: "/health", handler: http.HandlerFunc(a.health)},
 		{Method: "GET", Path: "/health/detailed", handler: http.HandlerFunc(a.healthDetailed)},
 		{Method: "GET", Path: "/ready", handler: http.HandlerFunc(a.ready)},

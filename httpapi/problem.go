@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,10 +29,10 @@ func (a *api) problem(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()),
 			"method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
 	}
-	if errors.Is(e, store.ErrRateLimited) {
-		if _, ok := w.Header()["Retry-After"]; !ok {
-			w.Header().Set("Retry-After", "60")
-		}
+	if secs, ok := e.Extra["retryAfter"].(int); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	} else if errors.Is(e, store.ErrRateLimited) && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "60")
 	}
 	writeProblem(w, r, e)
 }
@@ -58,7 +59,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *store.Error) {
 		}
 	}
 	for k, v := range e.Extra {
-		if _, taken := doc[k]; !taken {
+		if _, taken := doc[k]; !taken && k != "retryAfter" {
 			doc[k] = v
 		}
 	}
@@ -84,4 +85,15 @@ func title(code string) string {
 	}
 	s = strings.NewReplacer("mfa", "MFA", "json", "JSON").Replace(s)
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// WriteError answers err as a problem document, for a host's own handlers:
+// a *store.Error keeps its status and code, anything else is a 500 that
+// says only "internal error" (the cause goes to log).
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	e := store.AsError(err)
+	if e.Status >= 500 && log != nil {
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeProblem(w, r, e)
 }

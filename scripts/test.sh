@@ -3,6 +3,7 @@
 #
 #   ./scripts/test.sh                       # go test ./...
 #   ./scripts/test.sh -race -count=1 ./...  # extra args are passed to go test
+#   ./scripts/test.sh --run CMD ARGS...     # run CMD with the database instead
 #
 # If USERMGMT_TEST_POSTGRES_DSN is set, that database is used as is.
 # Otherwise a throwaway PostgreSQL cluster is created in a temporary
@@ -29,7 +30,15 @@ die() { log "ERROR: $*"; exit 1; }
 # matter where the script is invoked from.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [[ $# -eq 0 ]]; then
+# "--run CMD ARGS..." runs CMD instead of go test with the same database
+# (the load script uses it): ./scripts/test.sh --run go run ./scripts/loadtest
+cmd=(go test)
+if [[ "${1:-}" == "--run" ]]; then
+	shift
+	[[ $# -gt 0 ]] || die "--run needs a command"
+	cmd=("$1")
+	shift
+elif [[ $# -eq 0 ]]; then
 	set -- ./...
 fi
 
@@ -41,7 +50,7 @@ if [[ -n "${USERMGMT_TEST_POSTGRES_DSN:-}" ]]; then
 	# Do not print a password if the DSN contains one.
 	redacted="$(printf '%s' "$USERMGMT_TEST_POSTGRES_DSN" | sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#; s#(password=)[^ &]*#\1***#')"
 	log "using PostgreSQL from USERMGMT_TEST_POSTGRES_DSN: $redacted"
-	exec go test "$@"
+	exec "${cmd[@]}" "$@"
 fi
 
 # ---------------------------------------------------------------------------
@@ -78,7 +87,7 @@ if ! bindir="$(find_bindir)"; then
 	if [[ "${USERMGMT_TEST_SKIP_POSTGRES:-}" == 1 ]]; then
 		log "no PostgreSQL server binaries found; USERMGMT_TEST_SKIP_POSTGRES=1, running SQLite-only tests"
 		unset USERMGMT_TEST_POSTGRES_REQUIRED
-		exec go test "$@"
+		exec "${cmd[@]}" "$@"
 	fi
 	die "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found in /usr/lib/postgresql/*/bin, pg_config --bindir or PATH.
   Install them (Debian/Ubuntu: apt-get install postgresql), point USERMGMT_TEST_PG_BINDIR at them,
@@ -207,10 +216,10 @@ fi
 # sent to this script alone (e.g. a CI timeout) is handled right away: the
 # trap stops go test and its test binaries, then the cluster.
 if command -v setsid >/dev/null 2>&1; then
-	setsid go test "$@" &
+	setsid "${cmd[@]}" "$@" &
 	gotest_pgid=$!
 else
-	go test "$@" &
+	"${cmd[@]}" "$@" &
 fi
 gotest_pid=$!
 wait "$gotest_pid"

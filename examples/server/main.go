@@ -11,10 +11,16 @@
 //	USERMGMT_BASE_URL          public URL for links in emails ("http://localhost:8080")
 //	USERMGMT_ADMIN_EMAIL       with USERMGMT_ADMIN_PASSWORD: create or update this admin at start
 //	USERMGMT_ADMIN_PASSWORD
+//	USERMGMT_RATE_LIMIT        requests per minute per client on the API ("100"; "0" turns it off)
+//	USERMGMT_SIGNING_KEY_FILE  PEM private key (Ed25519 or P-256) that signs access tokens;
+//	                           unset: a key is generated once and kept in the store
 package main
 
 import (
 	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +28,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -64,6 +71,20 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	opts := []usermgmt.Option{usermgmt.WithLogger(log), usermgmt.WithBaseURL(baseURL)}
+	if raw := os.Getenv("USERMGMT_RATE_LIMIT"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 {
+			return fmt.Errorf("USERMGMT_RATE_LIMIT: want a number of requests per minute, 0 for none")
+		}
+		opts = append(opts, usermgmt.WithRateLimit(n))
+	}
+	if path := os.Getenv("USERMGMT_SIGNING_KEY_FILE"); path != "" {
+		key, err := readSigningKey(path)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, usermgmt.WithSigningKeys(key))
+	}
 	if raw := os.Getenv("USERMGMT_SMTP_URL"); raw != "" {
 		mailer, err := smtpMailer(raw, baseURL)
 		if err != nil {
@@ -128,6 +149,35 @@ func smtpMailer(raw, baseURL string) (notify.Mailer, error) {
 		cfg.From = "no-reply@" + u.Hostname()
 	}
 	return notify.NewSMTPMailer(cfg)
+}
+
+// readSigningKey reads a PKCS#8 (or SEC 1 EC) PEM private key.
+func readSigningKey(path string) (crypto.Signer, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("USERMGMT_SIGNING_KEY_FILE: %w", err)
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil {
+		return nil, fmt.Errorf("USERMGMT_SIGNING_KEY_FILE: no PEM block in %s", path)
+	}
+	var key any
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		return nil, fmt.Errorf("USERMGMT_SIGNING_KEY_FILE: unsupported PEM block %q (want PRIVATE KEY)", block.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("USERMGMT_SIGNING_KEY_FILE: %w", err)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("USERMGMT_SIGNING_KEY_FILE: not a signing key")
+	}
+	return signer, nil
 }
 
 func bootstrapAdmin(ctx context.Context, m *usermgmt.Manager, log *slog.Logger) error {

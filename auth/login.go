@@ -1,0 +1,270 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/store"
+)
+
+// Credentials are a login attempt.
+type Credentials struct {
+	// Identifier is an email address or a username.
+	Identifier string
+	Password   string
+	// DeviceName names the session; when empty it is derived from the user
+	// agent.
+	DeviceName string
+	// Fingerprint, when set, binds the session's tokens to the
+	// X-Device-Fingerprint header that carried it.
+	Fingerprint string
+}
+
+// TokenPair is what a successful login or refresh answers.
+type TokenPair struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    time.Time
+	SessionID    string
+	// User is the account signed in (nil after a refresh, which reads no
+	// user row), and Roles its role names.
+	User  *store.User
+	Roles []string
+}
+
+// LoginResult is a login's outcome: tokens, or (with two-factor
+// authentication on) a challenge to complete with a code.
+type LoginResult struct {
+	User   *store.User
+	Tokens *TokenPair
+	MFA    *MFAChallenge
+}
+
+// MFAChallenge asks for a second factor before tokens are issued.
+type MFAChallenge struct {
+	Token   string
+	Methods []string
+}
+
+// Login checks credentials and opens a session.
+//
+// Failures are counted per identifier (the account's email when the
+// account exists, the identifier as typed otherwise) whether or not an
+// account exists, so a lock says nothing about existence. An unknown
+// identifier costs a hash comparison like a known one. Deactivated,
+// suspended and deleted accounts get their own error only after a correct
+// password.
+func (s *Service) Login(ctx context.Context, in Credentials) (*LoginResult, error) {
+	ident := normalizeIdentifier(in.Identifier)
+	if ident == "" || in.Password == "" {
+		var fc fieldCheck
+		if ident == "" {
+			fc.add("identifier", "is required")
+		}
+		if in.Password == "" {
+			fc.add("password", "is required")
+		}
+		return nil, fc.err()
+	}
+	u, err := s.lookup(ctx, ident)
+	if err != nil && !errors.Is(err, store.ErrUserNotFound) {
+		return nil, err
+	}
+	key, target := ident, ""
+	if u != nil {
+		key, target = u.Email, u.ID
+	}
+	now := s.now()
+	// The attempt is counted before the password is checked, in one atomic
+	// step: checking the lock first and counting after let parallel
+	// attempts all pass the check, and so get more guesses than the
+	// threshold. A right password takes the count back.
+	failures, err := s.st.Lockout().RecordFailure(ctx, key, now, s.cfg.Lockout)
+	if err != nil {
+		return nil, err
+	}
+	if failures.Count > s.cfg.Lockout.Threshold && failures.LockedUntil != nil && now.Before(*failures.LockedUntil) {
+		s.auditLogin(ctx, target, store.OutcomeDenied, "locked")
+		return nil, lockedError(*failures.LockedUntil, now)
+	}
+	if !s.checkPassword(u, in.Password) {
+		s.auditLogin(ctx, target, store.OutcomeFailure, "bad_credentials")
+		return nil, store.ErrInvalidCredentials
+	}
+	if err := s.st.Lockout().Reset(ctx, key); err != nil {
+		return nil, err
+	}
+	if err := s.loginAllowed(u, now); err != nil {
+		s.auditLogin(ctx, target, store.OutcomeDenied, strings.ToLower(store.AsError(err).Code))
+		return nil, err
+	}
+	pair, err := s.openSession(ctx, u, in, "auth.login")
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{User: u, Tokens: pair}, nil
+}
+
+// lookup finds the account for a normalised identifier: by email when it
+// has an '@', by username otherwise.
+func (s *Service) lookup(ctx context.Context, ident string) (*store.User, error) {
+	if strings.Contains(ident, "@") {
+		return s.st.Users().ByEmail(ctx, ident)
+	}
+	return s.st.Users().ByUsername(ctx, ident)
+}
+
+// checkPassword compares in constant work: an unknown user, or one without
+// a password yet, is checked against a dummy hash.
+func (s *Service) checkPassword(u *store.User, password string) bool {
+	if u == nil || u.PasswordHash == "" {
+		_, _ = s.cfg.Passwords.Verify(s.dummy(), password)
+		return false
+	}
+	ok, err := s.cfg.Passwords.Verify(u.PasswordHash, password)
+	if err != nil {
+		s.cfg.Logger.Error("password verify failed", "user_id", u.ID, "err", err)
+		return false
+	}
+	return ok
+}
+
+// loginAllowed refuses accounts whose status forbids signing in.
+func (s *Service) loginAllowed(u *store.User, now time.Time) error {
+	switch u.Status {
+	case store.StatusDeleted:
+		e := store.ErrAccountDeleted
+		if u.PurgeAfter != nil {
+			e = e.With("purgeAfter", u.PurgeAfter.UTC().Format(time.RFC3339))
+		}
+		return e
+	case store.StatusDeactivated:
+		return store.ErrAccountDeactivated
+	case store.StatusSuspended:
+		if u.SuspendedUntil == nil || now.Before(*u.SuspendedUntil) {
+			return store.ErrAccountSuspended
+		}
+	case store.StatusLocked:
+		return store.ErrAccountLocked.WithMessage("account is locked by an administrator")
+	}
+	if s.cfg.RequireVerifiedEmail && !u.EmailVerified {
+		return store.ErrEmailNotVerified
+	}
+	return nil
+}
+
+func lockedError(until, now time.Time) *store.Error {
+	secs := int(until.Sub(now).Seconds()) + 1
+	return store.ErrAccountLocked.With("retryAfter", secs).With("lockedUntil", until.UTC().Format(time.RFC3339))
+}
+
+func (s *Service) auditLogin(ctx context.Context, target string, outcome store.Outcome, reason string) {
+	e := audit.Entry{Action: "auth.login", TargetID: target, ActorID: target, Outcome: outcome,
+		Metadata: map[string]string{"reason": reason}}
+	if err := s.audit.RecordNow(ctx, e); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "audit login failed", "err", err)
+	}
+}
+
+// openSession creates a session and its first refresh token for u, in one
+// transaction with the audit row, and signs the access token.
+func (s *Service) openSession(ctx context.Context, u *store.User, in Credentials, action string) (*TokenPair, error) {
+	now := s.now()
+	req := store.RequestFromContext(ctx)
+	sess := &store.Session{
+		UserID: u.ID, DeviceName: deviceName(in.DeviceName, req.UserAgent), IP: req.IP,
+		UserAgent: req.UserAgent, FingerprintHash: hashFingerprint(in.Fingerprint),
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionLifetime),
+	}
+	refresh, err := newSecret(s.cfg.Random)
+	if err != nil {
+		return nil, err
+	}
+	// Re-hash while the password is at hand, outside the transaction: a
+	// slow hash must not hold the write lock.
+	rehashed := ""
+	if in.Password != "" && s.cfg.Passwords.NeedsRehash(u.PasswordHash) {
+		if rehashed, err = s.cfg.Passwords.Hash(in.Password); err != nil {
+			return nil, err
+		}
+	}
+	var roles []string
+	err = s.st.InTx(ctx, func(tx store.Repos) error {
+		if err := tx.Sessions().Create(ctx, sess); err != nil {
+			return err
+		}
+		if err := s.createRefresh(ctx, tx, sess.ID, u.ID, sess.ExpiresAt, refresh, now); err != nil {
+			return err
+		}
+		if err := tx.Users().SetLastLogin(ctx, u.ID, now); err != nil {
+			return err
+		}
+		if rehashed != "" {
+			// Update writes every column: start from the row as it is now,
+			// so the login time just set and any change made since u was
+			// read (a status, a password reset) survive.
+			cur, err := tx.Users().ByID(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			if cur.PasswordHash == u.PasswordHash {
+				cur.PasswordHash = rehashed
+				if err := tx.Users().Update(ctx, cur); err != nil {
+					return err
+				}
+				u.PasswordHash = rehashed
+			}
+		}
+		if roles, err = roleNames(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: u.ID, ActorID: u.ID,
+			Metadata: map[string]string{"session_id": sess.ID}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	u.LastLoginAt = &now
+	pair, err := s.sign(ctx, u.ID, sess.ID, roles, refresh)
+	if err != nil {
+		return nil, err
+	}
+	pair.User = u
+	return pair, nil
+}
+
+// createRefresh stores a refresh token of the session; it never outlives
+// the session.
+func (s *Service) createRefresh(ctx context.Context, tx store.Repos, sessionID, userID string, sessionEnd time.Time, secret string, now time.Time) error {
+	exp := now.Add(s.cfg.RefreshTTL)
+	if exp.After(sessionEnd) {
+		exp = sessionEnd
+	}
+	return tx.RefreshTokens().Create(ctx, &store.RefreshToken{
+		SessionID: sessionID, UserID: userID, Hash: hashSecret(secret), CreatedAt: now, ExpiresAt: exp,
+	})
+}
+
+func (s *Service) sign(ctx context.Context, userID, sessionID string, roles []string, refresh string) (*TokenPair, error) {
+	access, claims, err := s.tokens.Issue(ctx, Claims{UserID: userID, SessionID: sessionID, Roles: roles})
+	if err != nil {
+		return nil, err
+	}
+	return &TokenPair{AccessToken: access, RefreshToken: refresh, ExpiresAt: claims.ExpiresAt,
+		SessionID: sessionID, Roles: roles}, nil
+}
+
+func roleNames(ctx context.Context, tx store.Repos, userID string) ([]string, error) {
+	roles, err := tx.Roles().RolesOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = r.Name
+	}
+	return names, nil
+}

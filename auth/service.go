@@ -1,0 +1,201 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/notify"
+	"github.com/usermgmt/usermgmt/store"
+)
+
+// Config holds what the Service needs. Zero durations take the defaults
+// named per field.
+type Config struct {
+	Store     store.Store
+	Audit     *audit.Log
+	Tokens    *Tokens
+	Passwords Passwords
+	Policy    PasswordPolicy
+	// Mail sends in the background; Templates render the messages.
+	Mail      *notify.Async
+	Templates *notify.Templates
+	// BaseURL starts every link in an email.
+	BaseURL *url.URL
+	// VerifyEmailPath and ResetPasswordPath are joined to BaseURL, followed
+	// by ?token=. Defaults: "/api/v1/auth/verify-email" (the API's own GET
+	// route, so the link works with no front end) and "/reset-password".
+	VerifyEmailPath   string
+	ResetPasswordPath string
+	Lockout           store.LockoutPolicy
+	// RequireVerifiedEmail refuses login until the email is verified.
+	RequireVerifiedEmail bool
+	// RefreshTTL: 7 days. SessionLifetime (absolute): 30 days. IdleTimeout:
+	// none when zero.
+	RefreshTTL      time.Duration
+	SessionLifetime time.Duration
+	IdleTimeout     time.Duration
+	// ReuseGrace tolerates a spent refresh token presented this soon after
+	// it was spent (a client's parallel refresh) without revoking the
+	// session. Default 0.
+	ReuseGrace time.Duration
+	// Staleness bounds how long a revoked session or a changed user may
+	// still be served from this process's cache. Zero means 5 seconds; a
+	// negative value checks the store on every request.
+	Staleness time.Duration
+	// PasswordHistory is how many previous passwords are refused. Default 5.
+	PasswordHistory int
+	VerifyTTL       time.Duration // 24 hours
+	ResetTTL        time.Duration // 1 hour
+	InviteTTL       time.Duration // 7 days
+	Now             func() time.Time
+	Random          io.Reader
+	Logger          *slog.Logger
+}
+
+func (c *Config) defaults() {
+	setDur := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	setDur(&c.RefreshTTL, 7*24*time.Hour)
+	setDur(&c.SessionLifetime, 30*24*time.Hour)
+	setDur(&c.VerifyTTL, 24*time.Hour)
+	setDur(&c.ResetTTL, time.Hour)
+	setDur(&c.InviteTTL, 7*24*time.Hour)
+	setDur(&c.Staleness, 5*time.Second)
+	if c.Lockout.Threshold == 0 {
+		c.Lockout.Threshold = 5
+	}
+	setDur(&c.Lockout.Window, 15*time.Minute)
+	setDur(&c.Lockout.LockFor, 15*time.Minute)
+	setDur(&c.Lockout.MaxLock, 24*time.Hour)
+	if c.PasswordHistory == 0 {
+		c.PasswordHistory = 5
+	}
+	if c.VerifyEmailPath == "" {
+		c.VerifyEmailPath = "/api/v1/auth/verify-email"
+	}
+	if c.ResetPasswordPath == "" {
+		c.ResetPasswordPath = "/reset-password"
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Random == nil {
+		c.Random = rand.Reader
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Templates == nil {
+		c.Templates = notify.DefaultTemplates()
+	}
+	if c.Passwords.Preferred == nil {
+		c.Passwords.Preferred = Bcrypt{}
+	}
+}
+
+// Service implements authentication: registration, login, tokens, email
+// verification, password reset and change. It is safe for concurrent use.
+type Service struct {
+	cfg        Config
+	st         store.Store
+	audit      *audit.Log
+	tokens     *Tokens
+	principals *principalCache
+
+	dummyOnce sync.Once
+	dummyHash string
+}
+
+// New returns a Service.
+func New(cfg Config) (*Service, error) {
+	cfg.defaults()
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("auth: nil store")
+	case cfg.Audit == nil:
+		return nil, errors.New("auth: nil audit log")
+	case cfg.Tokens == nil:
+		return nil, errors.New("auth: nil token issuer")
+	case cfg.Mail == nil:
+		return nil, errors.New("auth: nil mail sender")
+	case cfg.BaseURL == nil:
+		return nil, errors.New("auth: nil base URL")
+	}
+	return &Service{
+		cfg: cfg, st: cfg.Store, audit: cfg.Audit, tokens: cfg.Tokens,
+		principals: newPrincipalCache(100_000),
+	}, nil
+}
+
+// Tokens returns the access-token issuer.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// dummy returns a hash of a random password made by the preferred hasher,
+// checked for unknown users so that a login takes as long whether or not
+// the account exists.
+func (s *Service) dummy() string {
+	s.dummyOnce.Do(func() {
+		secret, err := newSecret(s.cfg.Random)
+		if err == nil {
+			s.dummyHash, err = s.cfg.Passwords.Hash(secret)
+		}
+		if err != nil {
+			s.cfg.Logger.Error("dummy hash failed", "err", err)
+		}
+	})
+	return s.dummyHash
+}
+
+// link builds an email link with the token in the query.
+func (s *Service) link(path, token string) string {
+	u := *s.cfg.BaseURL
+	u.Path = joinPath(u.Path, path)
+	u.RawQuery = url.Values{"token": {token}}.Encode()
+	return u.String()
+}
+
+func joinPath(base, p string) string {
+	if base == "" || base == "/" {
+		return p
+	}
+	if base[len(base)-1] == '/' {
+		base = base[:len(base)-1]
+	}
+	return base + p
+}
+
+// mail renders a template and queues it.
+func (s *Service) mail(ctx context.Context, name, to string, data any) {
+	msg, err := s.cfg.Templates.Render(name, to, data)
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", name, "err", err)
+		return
+	}
+	s.cfg.Mail.Send(ctx, msg)
+}
+
+// humanDuration writes durations the way emails say them.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
+	case d >= 2*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	case d >= time.Hour:
+		return "1 hour"
+	}
+	return strconv.Itoa(int(d/time.Minute)) + " minutes"
+}
