@@ -6,10 +6,7 @@ import "strings"
 // "Browser on OS" read from the user agent.
 func deviceName(given, userAgent string) string {
 	if given = strings.TrimSpace(given); given != "" {
-		if len(given) > 100 {
-			given = given[:100]
-		}
-		return given
+		return truncate(given, 100)
 	}
 	if userAgent == "" {
 		return "Unknown device"
@@ -24,10 +21,17 @@ func deviceName(given, userAgent string) string {
 		return os
 	}
 	name, _, _ := strings.Cut(userAgent, " ")
-	if len(name) > 60 {
-		name = name[:60]
+	return truncate(name, 60)
+}
+
+// truncate cuts s to at most n bytes without splitting a character: a
+// byte cut can leave invalid UTF-8, which the database and JSON refuse or
+// mangle.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return name
+	return strings.ToValidUTF8(s[:n], "")
 }
 
 // Order matters: Edge and Opera say Chrome too, Chrome says Safari.

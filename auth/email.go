@@ -175,8 +175,15 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 // current one (ErrInvalidPassword when wrong). Every other session is
 // revoked.
 func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current, password string) error {
+	var fc fieldCheck
 	if current == "" {
-		return store.Validation(store.FieldError{Field: "currentPassword", Message: "is required"})
+		fc.add("currentPassword", "is required")
+	}
+	if password == "" {
+		fc.add("newPassword", "is required")
+	}
+	if err := fc.err(); err != nil {
+		return err
 	}
 	u, err := s.st.Users().ByID(ctx, userID)
 	if err != nil {
@@ -184,10 +191,12 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 	}
 	if u.PasswordHash == "" {
 		_, _ = s.cfg.Passwords.Verify(s.dummy(), current)
-		return store.ErrInvalidPassword
+		s.auditDenied(ctx, "auth.password_change", u.ID, "invalid_password")
+		return audit.MarkRecorded(store.ErrInvalidPassword)
 	}
 	if ok, err := s.cfg.Passwords.Verify(u.PasswordHash, current); err != nil || !ok {
-		return store.ErrInvalidPassword
+		s.auditDenied(ctx, "auth.password_change", u.ID, "invalid_password")
+		return audit.MarkRecorded(store.ErrInvalidPassword)
 	}
 	hash, err := s.newPasswordHash(ctx, u, password, "newPassword")
 	if err != nil {
@@ -205,6 +214,15 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 	s.forgetUser(u.ID, sessionID)
 	s.mailPasswordChanged(ctx, u)
 	return nil
+}
+
+// auditDenied records a refused action (every 403 is audited as denied).
+func (s *Service) auditDenied(ctx context.Context, action, target, reason string) {
+	e := audit.Entry{Action: action, TargetID: target, Outcome: store.OutcomeDenied,
+		Metadata: map[string]string{"reason": reason}}
+	if err := s.audit.RecordNow(ctx, e); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "audit denied failed", "action", action, "err", err)
+	}
 }
 
 // newPasswordHash checks a new password against the policy and the

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Hasher turns passwords into encoded hashes that record their algorithm
@@ -204,12 +205,17 @@ func (p Passwords) hasherFor(encoded string) Hasher {
 	return p.Preferred
 }
 
-// Hash hashes with the preferred Hasher.
-func (p Passwords) Hash(password string) (string, error) { return p.Preferred.Hash(password) }
+// Hash hashes the NFC form of password with the preferred Hasher, so the
+// same password typed on devices that compose characters differently
+// matches (NIST SP 800-63B asks for normalisation).
+func (p Passwords) Hash(password string) (string, error) {
+	return p.Preferred.Hash(norm.NFC.String(password))
+}
 
-// Verify checks password against a hash of any known algorithm.
+// Verify checks the NFC form of password against a hash of any known
+// algorithm.
 func (p Passwords) Verify(encoded, password string) (bool, error) {
-	return p.hasherFor(encoded).Verify(encoded, password)
+	return p.hasherFor(encoded).Verify(encoded, norm.NFC.String(password))
 }
 
 // NeedsRehash reports whether encoded should be replaced by a hash from

@@ -43,8 +43,8 @@ func (a *Async) Send(ctx context.Context, msg Message) {
 // Go runs fn in the background like Send, for work that decides whether to
 // send at all (forgot-password looks the account up off the request path).
 func (a *Async) Go(ctx context.Context, fn func(ctx context.Context) error) {
-	a.slots <- struct{}{}
 	a.wg.Add(1)
+	a.slots <- struct{}{}
 	ctx = context.WithoutCancel(ctx)
 	go func() {
 		defer func() { <-a.slots; a.wg.Done() }()

@@ -1,0 +1,225 @@
+package auth_test
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/notify"
+	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/bunstore"
+)
+
+// svcStart is where every service test's clock starts.
+var svcStart = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// Request facts every service test call carries, so audit rows and
+// sessions can be checked against them.
+const (
+	svcIP        = "203.0.113.7"
+	svcRequestID = "req-0001"
+	svcChromeMac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 " +
+		"(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+	// svcPassword is acceptable to the default policy for every account the
+	// tests create.
+	svcPassword = "Plum-Kettle-Orbit-42"
+)
+
+// svcCtx returns a context carrying the test request facts.
+func svcCtx() context.Context {
+	return store.NewContextWithRequest(context.Background(),
+		store.Request{ID: svcRequestID, IP: svcIP, UserAgent: svcChromeMac})
+}
+
+// svcClock is a settable clock shared by a test's services.
+type svcClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *svcClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *svcClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// svcMailbox captures what the services mail.
+type svcMailbox struct {
+	mu   sync.Mutex
+	msgs []notify.Message
+}
+
+func (b *svcMailbox) send(_ context.Context, m notify.Message) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.msgs = append(b.msgs, m)
+	return nil
+}
+
+// svcEnv is an auth.Service on a real store with a fixed clock, fast
+// hashing and a capturing mailer.
+type svcEnv struct {
+	t     *testing.T
+	st    *bunstore.Store
+	clock *svcClock
+	box   *svcMailbox
+	async *notify.Async
+	svc   *auth.Service
+}
+
+// newSvcEnv builds the environment on st; edit, when not nil, changes the
+// service's configuration before New.
+func newSvcEnv(t *testing.T, st *bunstore.Store, edit func(*auth.Config)) *svcEnv {
+	t.Helper()
+	e := &svcEnv{t: t, st: st, clock: &svcClock{t: svcStart}, box: &svcMailbox{}}
+	e.async = notify.NewAsync(notify.MailerFunc(e.box.send), nil, 4, time.Second)
+	// Registered after the store's cleanup, so it runs first: background
+	// work finishes before the store closes.
+	t.Cleanup(e.async.Close)
+	e.svc = e.service(edit)
+	return e
+}
+
+// service returns another Service (another instance, say) on the same
+// store, clock and mailer, with its own token issuer and caches.
+func (e *svcEnv) service(edit func(*auth.Config)) *auth.Service {
+	e.t.Helper()
+	tokens, err := auth.NewTokens(e.st, auth.TokenConfig{
+		Issuer: "https://issuer.test", Audience: "https://issuer.test", Now: e.clock.Now})
+	require.NoError(e.t, err)
+	base, err := url.Parse("https://app.example.com")
+	require.NoError(e.t, err)
+	cfg := auth.Config{
+		Store:     e.st,
+		Audit:     audit.New(e.st, e.clock.Now),
+		Tokens:    tokens,
+		Passwords: auth.Passwords{Preferred: auth.Bcrypt{Cost: 4}},
+		Mail:      e.async,
+		BaseURL:   base,
+		Now:       e.clock.Now,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	svc, err := auth.New(cfg)
+	require.NoError(e.t, err)
+	return svc
+}
+
+// mails waits for background mail and returns what was sent so far.
+func (e *svcEnv) mails() []notify.Message {
+	e.async.Close()
+	e.box.mu.Lock()
+	defer e.box.mu.Unlock()
+	return append([]notify.Message(nil), e.box.msgs...)
+}
+
+// mailsTo returns the messages sent to addr.
+func (e *svcEnv) mailsTo(addr string) []notify.Message {
+	var out []notify.Message
+	for _, m := range e.mails() {
+		if m.To == addr {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+var svcLinkToken = regexp.MustCompile(`\?token=([A-Za-z0-9_-]+)`)
+
+// linkToken returns the token of the link starting with prefix in the
+// newest message to addr that has one. Messages queued by different calls
+// may arrive in any order; callers flush between calls whose order matters.
+func (e *svcEnv) linkToken(addr, prefix string) string {
+	e.t.Helper()
+	msgs := e.mailsTo(addr)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		text := msgs[i].Text
+		if j := strings.Index(text, prefix+"?token="); j >= 0 {
+			m := svcLinkToken.FindStringSubmatch(text[j+len(prefix):])
+			require.NotNil(e.t, m)
+			return m[1]
+		}
+	}
+	require.Fail(e.t, "no link", "no mail to %s has a link %s", addr, prefix)
+	return ""
+}
+
+const (
+	svcVerifyLink = "https://app.example.com/api/v1/auth/verify-email"
+	svcResetLink  = "https://app.example.com/reset-password"
+)
+
+// register creates an account with svcPassword.
+func (e *svcEnv) register(email, username string) *store.User {
+	e.t.Helper()
+	u, err := e.svc.Register(svcCtx(), auth.Registration{Email: email, Username: username, Password: svcPassword})
+	require.NoError(e.t, err)
+	return u
+}
+
+// login signs in and returns the tokens.
+func (e *svcEnv) login(ident, password string) *auth.TokenPair {
+	e.t.Helper()
+	res, err := e.svc.Login(svcCtx(), auth.Credentials{Identifier: ident, Password: password})
+	require.NoError(e.t, err)
+	require.NotNil(e.t, res.Tokens)
+	return res.Tokens
+}
+
+// user reloads a user from the store.
+func (e *svcEnv) user(id string) *store.User {
+	e.t.Helper()
+	u, err := e.st.Users().ByID(context.Background(), id)
+	require.NoError(e.t, err)
+	return u
+}
+
+// setStatus changes a user's status directly in the store, as an admin
+// would.
+func (e *svcEnv) setStatus(id string, edit func(u *store.User)) {
+	e.t.Helper()
+	u := e.user(id)
+	edit(u)
+	require.NoError(e.t, e.st.Users().Update(context.Background(), u))
+}
+
+// auditRows returns the audit entries matching f, newest first.
+func (e *svcEnv) auditRows(f store.AuditFilter) []store.AuditEntry {
+	e.t.Helper()
+	if f.Limit == 0 {
+		f.Limit = 1000
+	}
+	rows, err := e.st.Audit().List(context.Background(), f)
+	require.NoError(e.t, err)
+	return rows
+}
+
+// session loads a session from the store.
+func (e *svcEnv) session(id string) *store.Session {
+	e.t.Helper()
+	s, err := e.st.Sessions().ByID(context.Background(), id)
+	require.NoError(e.t, err)
+	return s
+}
+
+// requireCode checks that err matches want (by code, with errors.Is).
+func requireCode(t testing.TB, want *store.Error, err error) {
+	t.Helper()
+	require.Error(t, err)
+	require.ErrorIs(t, err, want, "got %v", err)
+}
