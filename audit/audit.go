@@ -16,6 +16,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -95,4 +96,25 @@ func (l *Log) entry(ctx context.Context, e Entry) store.AuditEntry {
 // List returns entries matching f, newest first.
 func (l *Log) List(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
 	return l.st.Audit().List(ctx, f)
+}
+
+// recorded marks an error whose audit row the service already wrote.
+type recorded struct{ error }
+
+func (r recorded) Unwrap() error { return r.error }
+
+// MarkRecorded wraps err to say that its audit row is written, so the
+// HTTP layer, which audits every refusal it answers with 403, does not
+// write a second one. errors.Is and errors.As still see err.
+func MarkRecorded(err error) error {
+	if err == nil {
+		return nil
+	}
+	return recorded{err}
+}
+
+// Recorded reports whether err was marked by MarkRecorded.
+func Recorded(err error) bool {
+	var r recorded
+	return errors.As(err, &r)
 }

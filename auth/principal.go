@@ -192,3 +192,18 @@ func (c *principalCache) sessionsOf(userID string) []string {
 	}
 	return ids
 }
+
+// ForgetSession makes this process refuse a session revoked elsewhere in
+// the library (the sessions service) at once, instead of after the
+// staleness bound.
+func (s *Service) ForgetSession(sessionID string) { s.forgetSession(sessionID) }
+
+// ForgetAll drops every cached session state, after a change that may
+// touch many users, such as a role's permissions.
+func (s *Service) ForgetAll() { s.principals.clear() }
+
+func (c *principalCache) clear() {
+	c.mu.Lock()
+	c.items = make(map[string]*sessionState)
+	c.mu.Unlock()
+}

@@ -53,4 +53,8 @@ type RoleStore interface {
 	RolesOf(ctx context.Context, userID string) ([]Role, error)
 	// CountUsers returns how many users hold the role.
 	CountUsers(ctx context.Context, roleID string) (int, error)
+	// Lock holds the role's row lock until the transaction ends, so that
+	// callers who check and then change the role's holders (the last-admin
+	// rule) take turns. ErrRoleNotFound when there is no such role.
+	Lock(ctx context.Context, roleID string) error
 }

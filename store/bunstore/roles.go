@@ -202,3 +202,15 @@ func (r roles) missingSide(ctx context.Context, err error, userID string) error 
 	}
 	return store.ErrRoleNotFound.Wrap(err)
 }
+
+func (r roles) Lock(ctx context.Context, roleID string) error {
+	q := r.db.NewSelect().Model((*roleModel)(nil)).Column("r.id").Where("r.id = ?", roleID)
+	if r.s.writeMu == nil && r.inTx {
+		q = q.For("UPDATE")
+	}
+	var id string
+	if err := q.Scan(ctx, &id); err != nil {
+		return translate(err, store.ErrRoleNotFound)
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -25,7 +26,44 @@ func roleCases() []testCase {
 		{"AssignMissing", testRoleAssignMissing},
 		{"UnassignNotHeld", testRoleUnassignNotHeld},
 		{"UnknownUserOrRole", testRoleUnknownQueries},
+		{"LockSerialisesCheckThenChange", testRoleLock},
 	}
+}
+
+// testRoleLock runs the last-holder rule twice at once: each transaction
+// locks the role, counts its holders and removes one only if another
+// remains. With the lock exactly one removal wins.
+func testRoleLock(t *testing.T, st store.Store) {
+	role := &store.Role{Name: "editor", Permissions: []string{"USER_READ"}, CreatedAt: base, UpdatedAt: base}
+	require.NoError(t, st.Roles().Create(ctx(t), role))
+	a, b := newUser(t, st, "a"), newUser(t, st, "b")
+	for _, u := range []*store.User{a, b} {
+		require.NoError(t, st.Roles().Assign(ctx(t), u.ID, role.ID, base))
+	}
+	errLast := errors.New("last holder")
+	users := []*store.User{a, b}
+	errs := parallel(2, func(i int) error {
+		return st.InTx(ctx(t), func(tx store.Repos) error {
+			if err := tx.Roles().Lock(ctx(t), role.ID); err != nil {
+				return err
+			}
+			n, err := tx.Roles().CountUsers(ctx(t), role.ID)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return errLast
+			}
+			return tx.Roles().Unassign(ctx(t), users[i].ID, role.ID)
+		})
+	})
+	ok, refused := tally(t, errs, errLast)
+	assert.Equal(t, 1, ok)
+	assert.Equal(t, 1, refused)
+	n, err := st.Roles().CountUsers(ctx(t), role.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	isErr(t, st.Roles().Lock(ctx(t), missingID), store.ErrRoleNotFound)
 }
 
 // allPermissions is what the built-in admin role holds.

@@ -1,0 +1,77 @@
+package sessions_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/internal/dbtest"
+	"github.com/usermgmt/usermgmt/sessions"
+	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/bunstore"
+)
+
+var fixed = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func TestService(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
+		ctx := context.Background()
+		now := func() time.Time { return fixed }
+		var revoked []string
+		svc := sessions.New(st, audit.New(st, now), now, func(id string) { revoked = append(revoked, id) })
+		newUser := func(email string) string {
+			u := &store.User{Email: email, CreatedAt: fixed, UpdatedAt: fixed}
+			require.NoError(t, st.Users().Create(ctx, u))
+			return u.ID
+		}
+		ada, bob := newUser("ada@example.com"), newUser("bob@example.com")
+		open := func(user string, created time.Time) string {
+			s := &store.Session{UserID: user, DeviceName: "Firefox on Linux", CreatedAt: created, ExpiresAt: fixed.Add(time.Hour)}
+			require.NoError(t, st.Sessions().Create(ctx, s))
+			return s.ID
+		}
+		a1, a2, a3 := open(ada, fixed.Add(-3*time.Minute)), open(ada, fixed.Add(-2*time.Minute)), open(ada, fixed.Add(-time.Minute))
+		b1 := open(bob, fixed)
+
+		list, err := svc.List(ctx, ada, a2)
+		require.NoError(t, err)
+		require.Len(t, list, 3)
+		assert.Equal(t, a3, list[0].ID, "newest first")
+		for _, s := range list {
+			assert.Equal(t, s.ID == a2, s.Current)
+		}
+
+		t.Run("OthersSessionIsNotFound", func(t *testing.T) {
+			assert.ErrorIs(t, svc.Revoke(ctx, ada, b1), store.ErrSessionNotFound)
+			assert.ErrorIs(t, svc.Revoke(ctx, ada, "nope"), store.ErrSessionNotFound)
+			assert.Empty(t, revoked)
+		})
+		t.Run("RevokeOne", func(t *testing.T) {
+			require.NoError(t, svc.Revoke(ctx, ada, a1))
+			assert.Equal(t, []string{a1}, revoked)
+			assert.ErrorIs(t, svc.Revoke(ctx, ada, a1), store.ErrSessionNotFound, "already revoked")
+		})
+		t.Run("RevokeOthers", func(t *testing.T) {
+			revoked = nil
+			n, err := svc.RevokeOthers(ctx, ada, a2)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+			assert.Equal(t, []string{a3}, revoked)
+			list, err := svc.List(ctx, ada, a2)
+			require.NoError(t, err)
+			require.Len(t, list, 1)
+			assert.Equal(t, a2, list[0].ID)
+		})
+		t.Run("Audited", func(t *testing.T) {
+			for _, action := range []string{"session.revoke", "session.revoke_all"} {
+				n, err := st.Audit().Count(ctx, store.AuditFilter{Action: action, TargetID: ada})
+				require.NoError(t, err)
+				assert.Equal(t, 1, n, action)
+			}
+		})
+	})
+}
