@@ -3,6 +3,7 @@ package usermgmt
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/ratelimit"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/twofa"
 )
 
 // sessionConfig groups the session and refresh-token durations.
@@ -48,6 +50,8 @@ type config struct {
 	limiter         ratelimit.Limiter
 	sharedLimiter   ratelimit.Limiter
 	cleanupEvery    time.Duration
+	encKeys         [][]byte // WithEncryptionKey: the key, then previous ones
+	totpIssuer      string
 	// errs collects what options could not parse; New reports them.
 	errs []error
 }
@@ -92,6 +96,12 @@ func (c *config) validate() error {
 	}
 	if c.cleanupEvery <= 0 {
 		errs = append(errs, errors.New("WithCleanupInterval: interval must be positive"))
+	}
+	for _, k := range c.encKeys {
+		if len(k) != twofa.KeySize {
+			errs = append(errs, fmt.Errorf("WithEncryptionKey: keys must be %d bytes", twofa.KeySize))
+			break
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -313,4 +323,70 @@ func WithRateLimits(l httpapi.Limits) Option {
 // gateway implementation to share both.
 func WithRateLimiter(perClient, shared ratelimit.Limiter) Option {
 	return func(c *config) { c.limiter, c.sharedLimiter = perClient, shared }
+}
+
+// WithEncryptionKey sets the 32-byte AES-256 key that encrypts TOTP
+// secrets at rest and keys the hashes of backup codes and emailed or texted
+// codes, so that a dump of the database alone yields none of them. Keys
+// passed as previous still decrypt and match what they protected, so a key
+// can be rotated: pass the new key first and the old one after it until
+// every enrolment was used (TOTP secrets are re-encrypted on use) or
+// renewed.
+//
+// Default: a key derived with HKDF-SHA256 (twofa.DeriveKey) from the
+// host's secret material: the WithHS256Secret secret, or the
+// WithSigningKeys keys (the first's key encrypts; the others' still
+// decrypt, so a signing key rotated by listing the old key after the new
+// one keeps enrolments readable). Replacing an HS256 secret loses its
+// derived key: pass WithEncryptionKey(new, twofa.DeriveKey(oldSecret))
+// then. Without either, a random key is made once and kept in the store: a
+// database dump then yields the TOTP secrets too, and New logs a warning.
+// A key kept in the store by an earlier configuration still decrypts.
+// Production hosts should set a key (or signing keys).
+func WithEncryptionKey(key []byte, previous ...[]byte) Option {
+	return func(c *config) { c.encKeys = append([][]byte{key}, previous...) }
+}
+
+// WithTOTPIssuer sets the name authenticator apps show beside a user's
+// TOTP codes. Default: the base URL's host name.
+func WithTOTPIssuer(name string) Option {
+	return func(c *config) { c.totpIssuer = name }
+}
+
+// issuer is the TOTP issuer: WithTOTPIssuer's, else the base URL's host.
+func (c *config) issuer() string {
+	if c.totpIssuer != "" {
+		return c.totpIssuer
+	}
+	return c.baseURL.Hostname()
+}
+
+// encryptionKeys resolves the key that encrypts 2FA secrets and the older
+// ones that still decrypt (see WithEncryptionKey). A nil key leaves it to
+// the store.
+func (c *config) encryptionKeys() (key []byte, previous [][]byte) {
+	if len(c.encKeys) > 0 {
+		return c.encKeys[0], c.encKeys[1:]
+	}
+	if len(c.tokens.Secret) > 0 {
+		return twofa.DeriveKey(c.tokens.Secret), nil
+	}
+	var keys [][]byte
+	for i, k := range c.tokens.Keys {
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			if i == 0 {
+				// A key that cannot be exported (an HSM, say): nothing
+				// to derive from.
+				c.logger.Warn("signing key cannot be exported to derive the 2FA encryption key; set WithEncryptionKey")
+				return nil, nil
+			}
+			continue
+		}
+		keys = append(keys, twofa.DeriveKey(der))
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	return keys[0], keys[1:]
 }

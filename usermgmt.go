@@ -27,7 +27,10 @@ import (
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/notify"
+	"github.com/usermgmt/usermgmt/rbac"
+	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/twofa"
 	"github.com/usermgmt/usermgmt/users"
 )
 
@@ -73,6 +76,9 @@ type Manager struct {
 	mail      *notify.Async
 	auth      *auth.Service
 	users     *users.Service
+	twofa     *twofa.Service
+	sessions  *sessions.Service
+	rbac      *rbac.Service
 	handler   http.Handler
 }
 
@@ -102,6 +108,10 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		TrustedProxies: c.trustedProxies,
 		Auth:           m.auth,
 		Users:          m.users,
+		TwoFA:          m.twofa,
+		Sessions:       m.sessions,
+		RBAC:           m.rbac,
+		Audit:          m.audit,
 		Limits:         &c.limits,
 		Limiter:        c.limiter,
 		SharedLimiter:  c.sharedLimiter,
@@ -131,6 +141,15 @@ func (m *Manager) buildServices() error {
 			staleness = -1 // check every request
 		}
 	}
+	key, previous := c.encryptionKeys()
+	m.twofa, err = twofa.New(twofa.Config{
+		Store: m.store, Audit: m.audit, Mail: m.mail, SMS: c.sms, Templates: c.templates,
+		Passwords: m.passwords, Issuer: c.issuer(), Key: key, PreviousKeys: previous,
+		Lockout: c.lockout, Now: c.now, Logger: c.logger,
+	})
+	if err != nil {
+		return err
+	}
 	m.auth, err = auth.New(auth.Config{
 		Store: m.store, Audit: m.audit, Tokens: tokens, Passwords: m.passwords, Policy: c.policy,
 		Mail: m.mail, Templates: c.templates, BaseURL: c.baseURL,
@@ -138,12 +157,20 @@ func (m *Manager) buildServices() error {
 		Lockout: c.lockout, RequireVerifiedEmail: c.requireVerified,
 		RefreshTTL: c.session.refreshTTL, SessionLifetime: c.session.lifetime,
 		IdleTimeout: c.session.idle, ReuseGrace: c.session.reuseGrace, Staleness: staleness,
-		Now: c.now, Logger: c.logger,
+		SecondFactor: m.twofa, Now: c.now, Logger: c.logger,
 	})
 	if err != nil {
 		return err
 	}
 	m.users = users.New(m.store, m.audit, c.now)
+	m.sessions = sessions.New(m.store, m.audit, c.now, m.auth.ForgetSession)
+	m.rbac = rbac.New(m.store, m.audit, c.now, func(userID string) {
+		if userID == "" {
+			m.auth.ForgetAll()
+			return
+		}
+		m.auth.ForgetUser(userID)
+	})
 	return nil
 }
 
@@ -167,6 +194,16 @@ func (m *Manager) Auth() *auth.Service { return m.auth }
 
 // Users returns the profile service.
 func (m *Manager) Users() *users.Service { return m.users }
+
+// TwoFA returns the two-factor service: TOTP, email and SMS codes, backup
+// codes and step-up verification.
+func (m *Manager) TwoFA() *twofa.Service { return m.twofa }
+
+// Sessions returns the session service: list and revoke devices.
+func (m *Manager) Sessions() *sessions.Service { return m.sessions }
+
+// RBAC returns the roles and permissions service.
+func (m *Manager) RBAC() *rbac.Service { return m.rbac }
 
 // JWKSHandler serves the public keys that verify access tokens, for a host
 // that publishes them at its site root:
@@ -258,4 +295,37 @@ func UserFromContext(ctx context.Context) (*Principal, bool) {
 
 func (m *Manager) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	httpapi.WriteError(w, r, m.cfg.logger, err)
+}
+
+// Permission names one thing a role may allow, such as rbac.UserRead.
+type Permission = rbac.Permission
+
+// RequirePermission protects a host's own handler: the caller needs a
+// valid access token (401 otherwise) and the permission through their
+// current roles (403 PERMISSION_DENIED otherwise, audited).
+//
+//	mux.Handle("GET /reports", m.RequirePermission(rbac.AuditRead)(reports))
+func (m *Manager) RequirePermission(perm Permission) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return m.RequireAuth(httpapi.RequirePermission(perm, m.audit, m.writeError)(next))
+	}
+}
+
+// RequireSelfOr protects a route about one user: the caller passes when
+// they are that user (userID(r) names them) or hold perm, as in "the user
+// themself or USER_READ".
+//
+//	mux.Handle("GET /users/{id}/orders", m.RequireSelfOr(rbac.UserRead,
+//		func(r *http.Request) string { return r.PathValue("id") })(orders))
+func (m *Manager) RequireSelfOr(perm Permission, userID func(*http.Request) string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		byPermission := httpapi.RequirePermission(perm, m.audit, m.writeError)(next)
+		return m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p, ok := UserFromContext(r.Context()); ok && p.UserID == userID(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			byPermission.ServeHTTP(w, r)
+		}))
+	}
 }

@@ -49,7 +49,9 @@ type MFAChallenge struct {
 	Methods []string
 }
 
-// Login checks credentials and opens a session.
+// Login checks credentials and opens a session. For an account with
+// two-factor authentication on it answers a challenge instead, which
+// CompleteMFA finishes.
 //
 // Failures are counted per identifier (the account's email when the
 // account exists, the identifier as typed otherwise) whether or not an
@@ -59,10 +61,15 @@ type MFAChallenge struct {
 // password.
 func (s *Service) Login(ctx context.Context, in Credentials) (*LoginResult, error) {
 	ident := normalizeIdentifier(in.Identifier)
-	if ident == "" || in.Password == "" {
+	if ident == "" || in.Password == "" || len(ident) > maxEmailLength {
 		var fc fieldCheck
-		if ident == "" {
+		switch {
+		case ident == "":
 			fc.add("identifier", "is required")
+		case len(ident) > maxEmailLength:
+			// No account has a longer name; refusing it here keeps garbage
+			// out of the lock-out table.
+			fc.add("identifier", "must be at most 254 characters")
 		}
 		if in.Password == "" {
 			fc.add("password", "is required")
@@ -78,17 +85,26 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*LoginResult, erro
 		key, target = u.Email, u.ID
 	}
 	now := s.now()
-	// The attempt is counted before the password is checked, in one atomic
-	// step: checking the lock first and counting after let parallel
-	// attempts all pass the check, and so get more guesses than the
-	// threshold. A right password takes the count back.
+	before, err := s.st.Lockout().Failures(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	// Every attempt is counted before the password is checked, in one
+	// atomic step: counting only after the check let parallel attempts all
+	// pass the lock check, and so get more guesses than the threshold. An
+	// attempt whose count went past the threshold meets the lock a
+	// parallel one set; a right password takes the count back.
 	failures, err := s.st.Lockout().RecordFailure(ctx, key, now, s.cfg.Lockout)
 	if err != nil {
 		return nil, err
 	}
-	if failures.Count > s.cfg.Lockout.Threshold && failures.LockedUntil != nil && now.Before(*failures.LockedUntil) {
+	locked := activeLock(before, now)
+	if locked == nil && failures.Count > s.cfg.Lockout.Threshold {
+		locked = activeLock(failures, now)
+	}
+	if locked != nil {
 		s.auditLogin(ctx, target, store.OutcomeDenied, "locked")
-		return nil, lockedError(*failures.LockedUntil, now)
+		return nil, lockedError(*locked, now)
 	}
 	if !s.checkPassword(u, in.Password) {
 		s.auditLogin(ctx, target, store.OutcomeFailure, "bad_credentials")
@@ -99,7 +115,10 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*LoginResult, erro
 	}
 	if err := s.loginAllowed(u, now); err != nil {
 		s.auditLogin(ctx, target, store.OutcomeDenied, strings.ToLower(store.AsError(err).Code))
-		return nil, err
+		return nil, audit.MarkRecorded(err)
+	}
+	if u.TwoFactorEnabled {
+		return s.challenge(ctx, u, in)
 	}
 	pair, err := s.openSession(ctx, u, in, "auth.login")
 	if err != nil {
@@ -152,6 +171,15 @@ func (s *Service) loginAllowed(u *store.User, now time.Time) error {
 	}
 	if s.cfg.RequireVerifiedEmail && !u.EmailVerified {
 		return store.ErrEmailNotVerified
+	}
+	return nil
+}
+
+// activeLock returns the end of the record's lock, or nil when it is not
+// locked at now.
+func activeLock(f store.LoginFailures, now time.Time) *time.Time {
+	if f.LockedUntil != nil && now.Before(*f.LockedUntil) {
+		return f.LockedUntil
 	}
 	return nil
 }

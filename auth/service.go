@@ -37,6 +37,10 @@ type Config struct {
 	Lockout           store.LockoutPolicy
 	// RequireVerifiedEmail refuses login until the email is verified.
 	RequireVerifiedEmail bool
+	// SecondFactor completes logins of accounts with two-factor
+	// authentication on (see package twofa). When nil, such accounts cannot
+	// sign in: login fails closed rather than skip their second factor.
+	SecondFactor SecondFactor
 	// RefreshTTL: 7 days. SessionLifetime (absolute): 30 days. IdleTimeout:
 	// none when zero.
 	RefreshTTL      time.Duration

@@ -6,9 +6,13 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/ratelimit"
+	"github.com/usermgmt/usermgmt/rbac"
+	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/twofa"
 	"github.com/usermgmt/usermgmt/users"
 )
 
@@ -31,8 +35,14 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// Auth and Users are the services the routes call.
-	Auth  *auth.Service
-	Users *users.Service
+	Auth     *auth.Service
+	Users    *users.Service
+	Sessions *sessions.Service
+	RBAC     *rbac.Service
+	// TwoFA serves the /2fa routes.
+	TwoFA *twofa.Service
+	// Audit records refusals (every 403 is audited).
+	Audit *audit.Log
 	// Limits are the request limits. Default: DefaultLimits().
 	Limits *Limits
 	// Limiter keeps the per-client windows. Default: in memory, per process.
@@ -117,9 +127,14 @@ func (a *api) routeTable() []Route {
 	authed := func(method, path string, h http.HandlerFunc) Route {
 		return Route{Method: method, Path: path, Auth: "bearer", handler: a.authed(h)}
 	}
+	can := func(method, path string, perm rbac.Permission, h http.HandlerFunc) Route {
+		return Route{Method: method, Path: path, Auth: string(perm), handler: a.can(perm, h)}
+	}
 	return []Route{
 		pub("POST", "/auth/register", a.register),
 		pub("POST", "/auth/login", a.login),
+		pub("POST", "/auth/login/2fa", a.loginMFA),
+		pub("POST", "/auth/login/2fa/send", a.loginMFASend),
 		pub("POST", "/auth/refresh", a.refresh),
 		pub("POST", "/auth/logout", a.logout),
 		pub("GET", "/auth/verify-email", a.verifyEmailLink),
@@ -132,6 +147,29 @@ func (a *api) routeTable() []Route {
 		pub("GET", "/auth/check-username", a.checkUsername),
 		pub("GET", "/.well-known/jwks.json", a.jwks),
 		authed("GET", "/users/profile", a.profile),
+
+		authed("GET", "/2fa/status", a.twoFAStatus),
+		authed("POST", "/2fa/setup", a.twoFASetup),
+		authed("POST", "/2fa/enable", a.twoFAEnable),
+		authed("POST", "/2fa/disable", a.twoFADisable),
+		authed("POST", "/2fa/verify", a.twoFAVerify),
+		authed("POST", "/2fa/verify-backup", a.twoFAVerifyBackup),
+		authed("POST", "/2fa/backup-codes", a.twoFABackupCodes),
+		authed("POST", "/2fa/send", a.twoFASend),
+
+		authed("GET", "/sessions", a.listSessions),
+		authed("DELETE", "/sessions/{id}", a.revokeSession),
+		authed("POST", "/sessions/revoke-all", a.revokeOtherSessions),
+
+		can("GET", "/roles", rbac.RoleRead, a.listRoles),
+		can("GET", "/roles/permissions", rbac.RoleRead, a.listPermissions),
+		can("GET", "/roles/{id}", rbac.RoleRead, a.getRole),
+		can("POST", "/roles", rbac.RoleCreate, a.createRole),
+		can("PUT", "/roles/{id}", rbac.RoleUpdate, a.updateRole),
+		can("DELETE", "/roles/{id}", rbac.RoleDelete, a.deleteRole),
+		can("GET", "/roles/user/{userId}", rbac.UserRead, a.userRoles),
+		can("POST", "/roles/user/{userId}/assign", rbac.RoleAssign, a.assignRole),
+		can("DELETE", "/roles/user/{userId}/{roleId}", rbac.RoleAssign, a.unassignRole),
 
 		{Method: "GET", Path: "/health", handler: http.HandlerFunc(a.health)},
 		{Method: "GET", Path: "/health/detailed", handler: http.HandlerFunc(a.healthDetailed)},

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -25,6 +27,9 @@ type fieldProblem struct {
 // every 5xx is logged here, once.
 func (a *api) problem(w http.ResponseWriter, r *http.Request, err error) {
 	e := store.AsError(err)
+	if e.Status == http.StatusForbidden && a.cfg.Audit != nil && !audit.Recorded(err) {
+		recordDenied(r, a.cfg.Audit, e, "")
+	}
 	if e.Status >= 500 {
 		a.log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()),
 			"method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
@@ -38,13 +43,23 @@ func (a *api) problem(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, e *store.Error) {
+	id := requestID(r.Context())
+	if id == "" {
+		// A host's own route, outside the API's middleware: still give the
+		// client an id to quote.
+		id = w.Header().Get("X-Request-Id")
+		if id == "" {
+			id = newRequestID(time.Now())
+			w.Header().Set("X-Request-Id", id)
+		}
+	}
 	doc := map[string]any{
 		"type":      problemBase + strings.ReplaceAll(strings.ToLower(e.Code), "_", "-"),
 		"title":     title(e.Code),
 		"status":    e.Status,
 		"code":      e.Code,
 		"detail":    e.Message,
-		"requestId": requestID(r.Context()),
+		"requestId": id,
 	}
 	if e.Code == store.ErrValidation.Code {
 		fields := make([]fieldProblem, len(e.Fields))
@@ -66,7 +81,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *store.Error) {
 	body, err := json.Marshal(doc)
 	if err != nil {
 		body = []byte(fmt.Sprintf(`{"type":%q,"status":500,"code":"INTERNAL","title":"Internal","detail":"internal error","requestId":%q}`,
-			problemBase+"internal", requestID(r.Context())))
+			problemBase+"internal", id))
 		e = store.ErrInternal
 	}
 	h := w.Header()

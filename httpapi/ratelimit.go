@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -55,7 +56,7 @@ func (a *api) rateLimit(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		d, err := a.cfg.Limiter.Allow(r.Context(), "client:"+store.RequestFromContext(r.Context()).IP, lim)
+		d, err := a.cfg.Limiter.Allow(r.Context(), "client:"+limitIP(store.RequestFromContext(r.Context()).IP), lim)
 		if err != nil {
 			// A broken limiter must not take the API down; log and serve.
 			a.log.ErrorContext(r.Context(), "rate limiter failed", "err", err)
@@ -79,7 +80,7 @@ func (a *api) rateLimit(next http.Handler) http.Handler {
 // a limit is exceeded.
 func (a *api) limitIdentity(w http.ResponseWriter, r *http.Request, scope, identifier string) bool {
 	l := *a.cfg.Limits
-	ip := store.RequestFromContext(r.Context()).IP
+	ip := limitIP(store.RequestFromContext(r.Context()).IP)
 	identifier = strings.ToLower(strings.TrimSpace(identifier))
 	type check struct {
 		key   string
@@ -113,6 +114,17 @@ func (a *api) limitIdentity(w http.ResponseWriter, r *http.Request, scope, ident
 		}
 	}
 	return true
+}
+
+// limitIP is the rate-limit key of a client address: an IPv4 address as
+// is, an IPv6 address as its /64, since one host usually holds a whole /64
+// and could otherwise use a fresh address, and budget, per request.
+func limitIP(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || !addr.Is6() || addr.Is4In6() {
+		return ip
+	}
+	return netip.PrefixFrom(addr, 64).Masked().String()
 }
 
 func (a *api) tooMany(w http.ResponseWriter, r *http.Request, d ratelimit.Decision) {
