@@ -69,6 +69,10 @@ func (l *Log) RecordNow(ctx context.Context, e Entry) error {
 	return l.Record(ctx, l.st, e)
 }
 
+// Prepare returns the entry Record would write, for stores that record it
+// as part of a single statement (such as a refresh-token rotation).
+func (l *Log) Prepare(ctx context.Context, e Entry) store.AuditEntry { return l.entry(ctx, e) }
+
 func (l *Log) entry(ctx context.Context, e Entry) store.AuditEntry {
 	req := store.RequestFromContext(ctx)
 	actor, _ := store.ActorFromContext(ctx)

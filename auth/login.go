@@ -267,13 +267,15 @@ func (s *Service) openSession(ctx context.Context, u *store.User, in Credentials
 // createRefresh stores a refresh token of the session; it never outlives
 // the session.
 func (s *Service) createRefresh(ctx context.Context, tx store.Repos, sessionID, userID string, sessionEnd time.Time, secret string, now time.Time) error {
+	return tx.RefreshTokens().Create(ctx, s.newRefresh(sessionID, userID, sessionEnd, secret, now))
+}
+
+func (s *Service) newRefresh(sessionID, userID string, sessionEnd time.Time, secret string, now time.Time) *store.RefreshToken {
 	exp := now.Add(s.cfg.RefreshTTL)
 	if exp.After(sessionEnd) {
 		exp = sessionEnd
 	}
-	return tx.RefreshTokens().Create(ctx, &store.RefreshToken{
-		SessionID: sessionID, UserID: userID, Hash: hashSecret(secret), CreatedAt: now, ExpiresAt: exp,
-	})
+	return &store.RefreshToken{SessionID: sessionID, UserID: userID, Hash: hashSecret(secret), CreatedAt: now, ExpiresAt: exp}
 }
 
 func (s *Service) sign(ctx context.Context, userID, sessionID string, roles []string, refresh string) (*TokenPair, error) {

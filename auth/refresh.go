@@ -49,20 +49,12 @@ func (s *Service) Refresh(ctx context.Context, token, fingerprint string) (*Toke
 	if err != nil {
 		return nil, err
 	}
-	err = s.st.InTx(ctx, func(tx store.Repos) error {
-		if err := tx.RefreshTokens().MarkUsed(ctx, rt.ID, now); err != nil {
-			if errors.Is(err, store.ErrInvalidRefreshToken) {
-				return errLostRace
-			}
-			return err
-		}
-		if err := s.createRefresh(ctx, tx, rt.SessionID, rt.UserID, st.expiresAt, next, now); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.refresh", TargetID: rt.UserID, ActorID: rt.UserID,
-			Metadata: map[string]string{"session_id": rt.SessionID}})
-	})
-	if errors.Is(err, errLostRace) {
+	// Spending the old token, storing the new one and the audit row are one
+	// atomic step (one statement on PostgreSQL).
+	entry := s.audit.Prepare(ctx, audit.Entry{Action: "auth.refresh", TargetID: rt.UserID, ActorID: rt.UserID,
+		Metadata: map[string]string{"session_id": rt.SessionID}})
+	err = s.st.RefreshTokens().Rotate(ctx, rt.ID, now, s.newRefresh(rt.SessionID, rt.UserID, st.expiresAt, next, now), &entry)
+	if errors.Is(err, store.ErrInvalidRefreshToken) {
 		// Another request spent the token a moment ago.
 		return nil, s.reused(ctx, rt, 0)
 	}
@@ -71,9 +63,6 @@ func (s *Service) Refresh(ctx context.Context, token, fingerprint string) (*Toke
 	}
 	return s.sign(ctx, rt.UserID, rt.SessionID, st.roles, next)
 }
-
-// errLostRace marks a refresh whose token another request spent first.
-var errLostRace = errors.New("auth: refresh token spent concurrently")
 
 // reused handles a spent refresh token: within the grace it is a client's
 // harmless race; after it, the session is revoked.

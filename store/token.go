@@ -28,6 +28,11 @@ type RefreshTokenStore interface {
 	// MarkUsed spends the token atomically: of concurrent callers exactly one
 	// gets nil, the others an error matching ErrInvalidRefreshToken.
 	MarkUsed(ctx context.Context, id string, at time.Time) error
+	// Rotate spends the token oldID, stores next in its place and records
+	// the audit entry e, as one atomic step: all three happen or none. Of
+	// concurrent callers exactly one wins; the others get an error matching
+	// ErrInvalidRefreshToken and write nothing. It assigns IDs when empty.
+	Rotate(ctx context.Context, oldID string, at time.Time, next *RefreshToken, e *AuditEntry) error
 }
 
 // TokenPurpose says what a one-time token is for.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -19,7 +20,85 @@ func refreshTokenCases() []testCase {
 		{"ByHashUnknown", testRefreshByHashUnknown},
 		{"MarkUsedOnce", testRefreshMarkUsedOnce},
 		{"ConcurrentMarkUsed", testRefreshConcurrentMarkUsed},
+		{"Rotate", testRefreshRotate},
+		{"RotateInTx", testRefreshRotateInTx},
+		{"ConcurrentRotate", testRefreshConcurrentRotate},
 	}
+}
+
+func rotation(s *store.Session, hash string, at time.Time) (*store.RefreshToken, *store.AuditEntry) {
+	next := &store.RefreshToken{SessionID: s.ID, UserID: s.UserID, Hash: []byte(hash), CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+	e := &store.AuditEntry{ActorID: s.UserID, Action: "auth.refresh", TargetID: s.UserID, Outcome: store.OutcomeSuccess,
+		IP: "203.0.113.9", Metadata: map[string]string{"session_id": s.ID}, CreatedAt: at}
+	return next, e
+}
+
+func testRefreshRotate(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	s := newSession(t, st, u.ID, base, 24*time.Hour)
+	old := newRefreshToken(t, st, s, "old")
+	at := base.Add(time.Minute)
+	next, e := rotation(s, "next", at)
+	require.NoError(t, st.RefreshTokens().Rotate(ctx(t), old.ID, at, next, e))
+	assert.NotEmpty(t, next.ID)
+
+	got, err := st.RefreshTokens().ByHash(ctx(t), old.Hash)
+	require.NoError(t, err)
+	sameTimePtr(t, &at, got.UsedAt, "the old token is spent")
+	got, err = st.RefreshTokens().ByHash(ctx(t), []byte("next"))
+	require.NoError(t, err)
+	assert.Equal(t, next.ID, got.ID)
+	assert.Nil(t, got.UsedAt)
+	entries, err := st.Audit().List(ctx(t), store.AuditFilter{Action: "auth.refresh"})
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, map[string]string{"session_id": s.ID}, entries[0].Metadata)
+	assert.Equal(t, "203.0.113.9", entries[0].IP)
+
+	// A spent token rotates no more, and the refused rotation writes nothing.
+	again, e2 := rotation(s, "again", at)
+	isErr(t, st.RefreshTokens().Rotate(ctx(t), old.ID, at, again, e2), store.ErrInvalidRefreshToken)
+	_, err = st.RefreshTokens().ByHash(ctx(t), []byte("again"))
+	isErr(t, err, store.ErrInvalidRefreshToken, "no token written")
+	n, err := st.Audit().Count(ctx(t), store.AuditFilter{Action: "auth.refresh"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "no audit row written")
+	for _, id := range []string{missingID, badID} {
+		nx, ex := rotation(s, "x"+id, at)
+		isErr(t, st.RefreshTokens().Rotate(ctx(t), id, at, nx, ex), store.ErrInvalidRefreshToken, id)
+	}
+}
+
+func testRefreshRotateInTx(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	s := newSession(t, st, u.ID, base, 24*time.Hour)
+	old := newRefreshToken(t, st, s, "old")
+	boom := errors.New("boom")
+	err := st.InTx(ctx(t), func(tx store.Repos) error {
+		next, e := rotation(s, "next", base)
+		require.NoError(t, tx.RefreshTokens().Rotate(ctx(t), old.ID, base, next, e))
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	got, err := st.RefreshTokens().ByHash(ctx(t), old.Hash)
+	require.NoError(t, err)
+	assert.Nil(t, got.UsedAt, "rolled back with the transaction")
+}
+
+func testRefreshConcurrentRotate(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	s := newSession(t, st, u.ID, base, 24*time.Hour)
+	old := newRefreshToken(t, st, s, "race")
+	errs := parallel(10, func(i int) error {
+		next, e := rotation(s, "next-"+string(rune('a'+i)), base)
+		return st.RefreshTokens().Rotate(ctx(t), old.ID, base, next, e)
+	})
+	ok, refused := tally(t, errs, store.ErrInvalidRefreshToken)
+	assert.Equal(t, 1, ok, "exactly one rotation wins")
+	assert.Equal(t, 9, refused)
+	n, err := st.Audit().Count(ctx(t), store.AuditFilter{Action: "auth.refresh"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "only the winner's audit row")
 }
 
 func oneTimeTokenCases() []testCase {
