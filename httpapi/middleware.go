@@ -2,10 +2,10 @@ package httpapi
 
 import (
 	"context"
-	"encoding/binary"
-	"math/rand/v2"
 	"encoding/base32"
+	"encoding/binary"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
