@@ -6,12 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
@@ -22,13 +20,13 @@ import (
 	"testing"
 	"time"
 
-	gosmtp "github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
+	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -39,24 +37,6 @@ const e2eBaseURL = "https://app.example.com"
 
 // e2ePassword is a password every policy in these tests accepts.
 const e2ePassword = "violet-harbour-lantern-42"
-
-// e2eClock is a settable clock shared by the Manager and the test.
-type e2eClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *e2eClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *e2eClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // e2eMail is one message the in-test SMTP server accepted, decoded.
 type e2eMail struct {
@@ -72,51 +52,29 @@ func (m e2eMail) Links() []string { return e2eLinkRE.FindAllString(m.Text, -1) }
 
 var e2eLinkRE = regexp.MustCompile(`https?://[^\s"'<>]+`)
 
-// e2eMailbox is a go-smtp backend that keeps every accepted message.
+// e2eMailbox reads what the in-test SMTP server accepted.
 type e2eMailbox struct {
+	srv   *testkit.SMTPServer
 	mu    sync.Mutex
-	msgs  []e2eMail
-	taken []bool
-	errs  []error
+	taken map[int]bool // by index in srv.Messages()
 }
 
-func (b *e2eMailbox) NewSession(*gosmtp.Conn) (gosmtp.Session, error) {
-	return &e2eSession{b: b}, nil
-}
-
-type e2eSession struct {
-	b    *e2eMailbox
-	from string
-	to   []string
-}
-
-func (s *e2eSession) Reset()        { s.from, s.to = "", nil }
-func (s *e2eSession) Logout() error { return nil }
-func (s *e2eSession) Mail(from string, _ *gosmtp.MailOptions) error {
-	s.from = from
-	return nil
-}
-
-func (s *e2eSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-
-func (s *e2eSession) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return err
+// mails returns every accepted message, decoded, oldest first, and the
+// errors of those that did not decode.
+func (b *e2eMailbox) mails() ([]e2eMail, []error) {
+	var (
+		out  []e2eMail
+		errs []error
+	)
+	for _, c := range b.srv.Messages() {
+		m, err := e2eParseMail(c.Data)
+		m.From, m.To, m.Raw = c.From, c.To, c.Data
+		out = append(out, m)
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	m, perr := e2eParseMail(raw)
-	m.From, m.To, m.Raw = s.from, append([]string(nil), s.to...), raw
-	s.b.mu.Lock()
-	defer s.b.mu.Unlock()
-	s.b.msgs = append(s.b.msgs, m)
-	s.b.taken = append(s.b.taken, false)
-	if perr != nil {
-		s.b.errs = append(s.b.errs, perr)
-	}
-	return nil
+	return out, errs
 }
 
 // e2eParseMail decodes a message the way a mail client would: headers
@@ -175,27 +133,30 @@ func e2eTextPart(contentType, cte string, body io.Reader) (string, error) {
 // subject contains subject, waiting up to timeout for it to arrive.
 func (b *e2eMailbox) next(t testing.TB, addr, subject string, timeout time.Duration) e2eMail {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if m, ok := b.take(addr, subject); ok {
-			return m
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no mail to %s with subject %q within %s; have %d messages", addr, subject, timeout, b.count())
-		}
-		time.Sleep(10 * time.Millisecond)
+	var m e2eMail
+	if !testkit.Poll(timeout, func() bool {
+		var ok bool
+		m, ok = b.take(addr, subject)
+		return ok
+	}) {
+		t.Fatalf("no mail to %s with subject %q within %s; have %d messages", addr, subject, timeout, b.count())
 	}
+	return m
 }
 
 func (b *e2eMailbox) take(addr, subject string) (e2eMail, bool) {
+	msgs, _ := b.mails()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for i, m := range b.msgs {
+	for i, m := range msgs {
 		if b.taken[i] || !strings.Contains(m.Subject, subject) {
 			continue
 		}
 		for _, to := range m.To {
 			if strings.EqualFold(to, addr) {
+				if b.taken == nil {
+					b.taken = map[int]bool{}
+				}
 				b.taken[i] = true
 				return m, true
 			}
@@ -210,10 +171,9 @@ func (b *e2eMailbox) to(addr string) int { return b.countSubject(addr, "") }
 // countSubject counts the messages (taken or not) sent to addr whose
 // subject contains subject.
 func (b *e2eMailbox) countSubject(addr, subject string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	msgs, _ := b.mails()
 	n := 0
-	for _, m := range b.msgs {
+	for _, m := range msgs {
 		for _, to := range m.To {
 			if strings.EqualFold(to, addr) && strings.Contains(m.Subject, subject) {
 				n++
@@ -223,39 +183,21 @@ func (b *e2eMailbox) countSubject(addr, subject string) int {
 	return n
 }
 
-func (b *e2eMailbox) count() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.msgs)
-}
+func (b *e2eMailbox) count() int { return len(b.srv.Messages()) }
 
 // startE2ESMTP runs a real go-smtp server on 127.0.0.1 until the test ends
-// and returns its port.
-func startE2ESMTP(t testing.TB, box *e2eMailbox) int {
+// and returns a mailbox reading it. Messages that do not decode fail the
+// test at the end.
+func startE2ESMTP(t testing.TB) *e2eMailbox {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := gosmtp.NewServer(box)
-	srv.Domain = "localhost"
-	srv.ReadTimeout = 10 * time.Second
-	srv.WriteTimeout = 10 * time.Second
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(l)
-	}()
+	box := &e2eMailbox{srv: testkit.StartSMTP(t, testkit.SMTPOptions{})}
 	t.Cleanup(func() {
-		_ = srv.Close()
-		_ = l.Close()
-		<-done
-		box.mu.Lock()
-		defer box.mu.Unlock()
-		for _, err := range box.errs {
+		_, errs := box.mails()
+		for _, err := range errs {
 			t.Errorf("captured mail did not parse: %v", err)
 		}
 	})
-	return l.Addr().(*net.TCPAddr).Port
+	return box
 }
 
 // e2eLog collects the Manager's log so that a failing test can show it.
@@ -283,7 +225,7 @@ type e2eEnv struct {
 	m     *usermgmt.Manager
 	srv   *httptest.Server
 	api   string // srv.URL + "/api/v1"
-	clock *e2eClock
+	clock *testkit.Clock
 	mail  *e2eMailbox
 	log   *e2eLog
 }
@@ -295,13 +237,12 @@ func newE2E(t testing.TB, st store.Store, opts ...usermgmt.Option) *e2eEnv {
 	if st == nil {
 		st = dbtest.SQLite(t)
 	}
-	box := &e2eMailbox{}
-	port := startE2ESMTP(t, box)
+	box := startE2ESMTP(t)
 	mailer, err := notify.NewSMTPMailer(notify.SMTPConfig{
-		Host: "127.0.0.1", Port: port, From: "Example <no-reply@example.com>", Timeout: 10 * time.Second,
+		Host: "127.0.0.1", Port: box.srv.Port, From: "Example <no-reply@example.com>", Timeout: 10 * time.Second,
 	})
 	require.NoError(t, err)
-	clock := &e2eClock{t: time.Now().UTC().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().UTC().Truncate(time.Second))
 	logs := &e2eLog{}
 	base := []usermgmt.Option{
 		usermgmt.WithHasher(auth.Bcrypt{Cost: 4}),

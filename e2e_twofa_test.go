@@ -3,12 +3,9 @@ package usermgmt_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
 	"encoding/base32"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +31,7 @@ import (
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
-	"github.com/usermgmt/usermgmt/notify"
+	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/bunstore"
 )
@@ -47,67 +44,28 @@ const tfaPassword = "Saffron-Tundra-Beacon-31"
 
 // tfaHOTP computes RFC 4226 codes with crypto/hmac, independently of the
 // server's code.
-func tfaHOTP(secret []byte, counter uint64) string {
-	mac := hmac.New(sha1.New, secret)
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], counter)
-	mac.Write(msg[:])
-	sum := mac.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	v := uint32(sum[off]&0x7f)<<24 | uint32(sum[off+1])<<16 | uint32(sum[off+2])<<8 | uint32(sum[off+3])
-	return fmt.Sprintf("%06d", v%1_000_000)
-}
-
-type tfaClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *tfaClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *tfaClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func tfaHOTP(secret []byte, counter uint64) string { return testkit.HOTP(secret, counter, 6) }
 
 type tfaEnv struct {
 	t     *testing.T
 	m     *usermgmt.Manager
 	srv   *httptest.Server
-	clock *tfaClock
+	clock *testkit.Clock
 	doc   *openapi3.T
-
-	mu    sync.Mutex
-	mails []notify.Message
-	texts [][2]string
+	box   *testkit.Mailbox
 }
 
 func newTFAEnv(t *testing.T, st store.Store, opts ...usermgmt.Option) *tfaEnv {
 	t.Helper()
 	doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI)
 	require.NoError(t, err)
-	e := &tfaEnv{t: t, clock: &tfaClock{t: time.Date(2031, 5, 6, 7, 8, 10, 0, time.UTC)}, doc: doc}
+	e := &tfaEnv{t: t, clock: testkit.NewClock(time.Date(2031, 5, 6, 7, 8, 10, 0, time.UTC)), doc: doc, box: &testkit.Mailbox{}}
 	base := []usermgmt.Option{
 		usermgmt.WithHasher(auth.Bcrypt{Cost: 4}),
 		usermgmt.WithClock(e.clock.Now),
 		usermgmt.WithBaseURL("https://app.example.com"),
-		usermgmt.WithMailer(notify.MailerFunc(func(_ context.Context, m notify.Message) error {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			e.mails = append(e.mails, m)
-			return nil
-		})),
-		usermgmt.WithSMSSender(notify.SMSSenderFunc(func(_ context.Context, to, body string) error {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			e.texts = append(e.texts, [2]string{to, body})
-			return nil
-		})),
+		usermgmt.WithMailer(e.box),
+		usermgmt.WithSMSSender(e.box),
 	}
 	e.m, err = usermgmt.New(st, append(base, opts...)...)
 	require.NoError(t, err)
@@ -253,69 +211,34 @@ var tfaCodeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
 // newest one.
 func (e *tfaEnv) lastCode(t testing.TB, addr string, after int) string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		e.mu.Lock()
+	code := ""
+	if !testkit.Poll(5*time.Second, func() bool {
 		var bodies []string
-		for _, m := range e.mails {
-			if m.To == addr {
-				bodies = append(bodies, m.Text)
-			}
+		for _, m := range e.box.MessagesTo(addr) {
+			bodies = append(bodies, m.Text)
 		}
-		for _, s := range e.texts {
-			if s[0] == addr {
-				bodies = append(bodies, s[1])
-			}
+		for _, s := range e.box.TextsTo(addr) {
+			bodies = append(bodies, s.Body)
 		}
-		e.mu.Unlock()
 		if len(bodies) > after {
-			if code := tfaCodeRE.FindString(bodies[len(bodies)-1]); code != "" {
-				return code
-			}
+			code = tfaCodeRE.FindString(bodies[len(bodies)-1])
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no new code sent to %s", addr)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return code != ""
+	}) {
+		t.Fatalf("no new code sent to %s", addr)
 	}
+	return code
 }
 
 func (e *tfaEnv) sent(addr string) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	n := 0
-	for _, m := range e.mails {
-		if m.To == addr {
-			n++
-		}
-	}
-	for _, s := range e.texts {
-		if s[0] == addr {
-			n++
-		}
-	}
-	return n
+	return len(e.box.MessagesTo(addr)) + len(e.box.TextsTo(addr))
 }
 
 // waitSubject waits for a mail to addr with the subject.
 func (e *tfaEnv) waitSubject(t testing.TB, addr, subject string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		e.mu.Lock()
-		found := false
-		for _, m := range e.mails {
-			found = found || (m.To == addr && m.Subject == subject)
-		}
-		e.mu.Unlock()
-		if found {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("no mail to %s with subject %q", addr, subject)
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
+	if _, ok := e.box.Wait(addr, subject, 5*time.Second); !ok {
+		t.Errorf("no mail to %s with subject %q", addr, subject)
 	}
 }
 

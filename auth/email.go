@@ -121,9 +121,11 @@ func (s *Service) SendReset(ctx context.Context, u *store.User, template string,
 	if err != nil {
 		return err
 	}
-	s.mail(ctx, template, u.Email, map[string]any{
+	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, template, u.Email, map[string]any{
 		"Email": u.Email, "Link": s.link(s.cfg.ResetPasswordPath, token), "ExpiresIn": humanDuration(ttl),
-	})
+	}); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", template, "err", err)
+	}
 	return nil
 }
 
@@ -269,7 +271,9 @@ func (s *Service) mailPasswordChanged(ctx context.Context, u *store.User) {
 	if !u.Preferences.NotifySecurity {
 		return
 	}
-	s.mail(ctx, notify.TemplatePasswordChanged, u.Email, map[string]any{
+	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplatePasswordChanged, u.Email, map[string]any{
 		"Email": u.Email, "Time": s.now().Format("2006-01-02 15:04 UTC"),
-	})
+	}); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplatePasswordChanged, "err", err)
+	}
 }

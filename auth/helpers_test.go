@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/bunstore"
@@ -39,44 +39,13 @@ func svcCtx() context.Context {
 		store.Request{ID: svcRequestID, IP: svcIP, UserAgent: svcChromeMac})
 }
 
-// svcClock is a settable clock shared by a test's services.
-type svcClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *svcClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *svcClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// svcMailbox captures what the services mail.
-type svcMailbox struct {
-	mu   sync.Mutex
-	msgs []notify.Message
-}
-
-func (b *svcMailbox) send(_ context.Context, m notify.Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.msgs = append(b.msgs, m)
-	return nil
-}
-
 // svcEnv is an auth.Service on a real store with a fixed clock, fast
 // hashing and a capturing mailer.
 type svcEnv struct {
 	t     *testing.T
 	st    *bunstore.Store
-	clock *svcClock
-	box   *svcMailbox
+	clock *testkit.Clock
+	box   *testkit.Mailbox
 	async *notify.Async
 	svc   *auth.Service
 }
@@ -85,8 +54,8 @@ type svcEnv struct {
 // service's configuration before New.
 func newSvcEnv(t *testing.T, st *bunstore.Store, edit func(*auth.Config)) *svcEnv {
 	t.Helper()
-	e := &svcEnv{t: t, st: st, clock: &svcClock{t: svcStart}, box: &svcMailbox{}}
-	e.async = notify.NewAsync(notify.MailerFunc(e.box.send), nil, 4, time.Second)
+	e := &svcEnv{t: t, st: st, clock: testkit.NewClock(svcStart), box: &testkit.Mailbox{}}
+	e.async = notify.NewAsync(e.box, nil, 4, time.Second)
 	// Registered after the store's cleanup, so it runs first: background
 	// work finishes before the store closes.
 	t.Cleanup(e.async.Close)
@@ -98,45 +67,47 @@ func newSvcEnv(t *testing.T, st *bunstore.Store, edit func(*auth.Config)) *svcEn
 // store, clock and mailer, with its own token issuer and caches.
 func (e *svcEnv) service(edit func(*auth.Config)) *auth.Service {
 	e.t.Helper()
-	tokens, err := auth.NewTokens(e.st, auth.TokenConfig{
-		Issuer: "https://issuer.test", Audience: "https://issuer.test", Now: e.clock.Now})
-	require.NoError(e.t, err)
+	return newTestService(e.t, e.st, e.clock, e.async, edit)
+}
+
+// newTestService returns an auth.Service on st with the clock and mail
+// queue, fast hashing, its own token issuer and the app at
+// https://app.example.com; edit, when not nil, changes the configuration
+// before New.
+func newTestService(t testing.TB, st *bunstore.Store, clock *testkit.Clock, mail *notify.Async, edit func(*auth.Config)) *auth.Service {
+	t.Helper()
+	tokens, err := auth.NewTokens(st, auth.TokenConfig{
+		Issuer: "https://issuer.test", Audience: "https://issuer.test", Now: clock.Now})
+	require.NoError(t, err)
 	base, err := url.Parse("https://app.example.com")
-	require.NoError(e.t, err)
+	require.NoError(t, err)
 	cfg := auth.Config{
-		Store:     e.st,
-		Audit:     audit.New(e.st, e.clock.Now),
+		Store:     st,
+		Audit:     audit.New(st, clock.Now),
 		Tokens:    tokens,
 		Passwords: auth.Passwords{Preferred: auth.Bcrypt{Cost: 4}},
-		Mail:      e.async,
+		Mail:      mail,
 		BaseURL:   base,
-		Now:       e.clock.Now,
+		Now:       clock.Now,
 	}
 	if edit != nil {
 		edit(&cfg)
 	}
 	svc, err := auth.New(cfg)
-	require.NoError(e.t, err)
+	require.NoError(t, err)
 	return svc
 }
 
 // mails waits for background mail and returns what was sent so far.
 func (e *svcEnv) mails() []notify.Message {
 	e.async.Close()
-	e.box.mu.Lock()
-	defer e.box.mu.Unlock()
-	return append([]notify.Message(nil), e.box.msgs...)
+	return e.box.Messages()
 }
 
 // mailsTo returns the messages sent to addr.
 func (e *svcEnv) mailsTo(addr string) []notify.Message {
-	var out []notify.Message
-	for _, m := range e.mails() {
-		if m.To == addr {
-			out = append(out, m)
-		}
-	}
-	return out
+	e.async.Close()
+	return e.box.MessagesTo(addr)
 }
 
 var svcLinkToken = regexp.MustCompile(`\?token=([A-Za-z0-9_-]+)`)

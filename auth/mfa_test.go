@@ -2,13 +2,7 @@ package auth_test
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
-	"encoding/base32"
-	"encoding/binary"
-	"fmt"
-	"net/url"
 	"regexp"
 	"sync"
 	"testing"
@@ -20,6 +14,7 @@ import (
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
+	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/bunstore"
@@ -33,58 +28,27 @@ var mfaStart = time.Date(2031, 5, 6, 7, 8, 10, 0, time.UTC)
 
 const mfaPassword = "Quartz-Meadow-Lantern-77"
 
-// mfaHOTP computes RFC 4226 codes independently of the code under test.
+// mfaHOTP is the current TOTP code of a base32 secret, computed
+// independently of the code under test.
 func mfaHOTP(t testing.TB, secretB32 string, at time.Time) string {
 	t.Helper()
-	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secretB32)
-	require.NoError(t, err)
-	mac := hmac.New(sha1.New, secret)
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
-	mac.Write(msg[:])
-	sum := mac.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	v := uint32(sum[off]&0x7f)<<24 | uint32(sum[off+1])<<16 | uint32(sum[off+2])<<8 | uint32(sum[off+3])
-	return fmt.Sprintf("%06d", v%1_000_000)
-}
-
-type mfaClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *mfaClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *mfaClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	return testkit.TOTP(t, secretB32, at, 0)
 }
 
 type mfaEnv struct {
 	t     *testing.T
 	st    *bunstore.Store
-	clock *mfaClock
+	clock *testkit.Clock
 	async *notify.Async
-	mu    sync.Mutex
-	mails []notify.Message
+	box   *testkit.Mailbox
 	svc   *auth.Service
 	tf    *twofa.Service
 }
 
 func newMFAEnv(t *testing.T, st *bunstore.Store) *mfaEnv {
 	t.Helper()
-	e := &mfaEnv{t: t, st: st, clock: &mfaClock{t: mfaStart}}
-	e.async = notify.NewAsync(notify.MailerFunc(func(_ context.Context, m notify.Message) error {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.mails = append(e.mails, m)
-		return nil
-	}), nil, 4, time.Second)
+	e := &mfaEnv{t: t, st: st, clock: testkit.NewClock(mfaStart), box: &testkit.Mailbox{}}
+	e.async = notify.NewAsync(e.box, nil, 4, time.Second)
 	t.Cleanup(e.async.Close)
 	log := audit.New(st, e.clock.Now)
 	passwords := auth.Passwords{Preferred: auth.Bcrypt{Cost: 4}}
@@ -100,17 +64,7 @@ func newMFAEnv(t *testing.T, st *bunstore.Store) *mfaEnv {
 
 func (e *mfaEnv) service(sf auth.SecondFactor) *auth.Service {
 	e.t.Helper()
-	tokens, err := auth.NewTokens(e.st, auth.TokenConfig{
-		Issuer: "https://issuer.test", Audience: "https://issuer.test", Now: e.clock.Now})
-	require.NoError(e.t, err)
-	base, _ := url.Parse("https://app.example.com")
-	svc, err := auth.New(auth.Config{
-		Store: e.st, Audit: audit.New(e.st, e.clock.Now), Tokens: tokens,
-		Passwords: auth.Passwords{Preferred: auth.Bcrypt{Cost: 4}}, Mail: e.async, BaseURL: base,
-		SecondFactor: sf, Now: e.clock.Now,
-	})
-	require.NoError(e.t, err)
-	return svc
+	return newTestService(e.t, e.st, e.clock, e.async, func(c *auth.Config) { c.SecondFactor = sf })
 }
 
 func mfaCtx() context.Context {
@@ -144,13 +98,9 @@ func (e *mfaEnv) challenge(t testing.TB, ident string) *auth.MFAChallenge {
 func (e *mfaEnv) lastCode(addr string) string {
 	e.t.Helper()
 	e.async.Close()
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	code := ""
-	for _, m := range e.mails {
-		if m.To == addr {
-			code = regexp.MustCompile(`\b[0-9]{6}\b`).FindString(m.Text)
-		}
+	for _, m := range e.box.MessagesTo(addr) {
+		code = regexp.MustCompile(`\b[0-9]{6}\b`).FindString(m.Text)
 	}
 	require.NotEmpty(e.t, code)
 	return code

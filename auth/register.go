@@ -124,9 +124,11 @@ func (s *Service) issueOneTime(ctx context.Context, tx store.Repos, userID strin
 }
 
 func (s *Service) mailVerification(ctx context.Context, email, token string) {
-	s.mail(ctx, notify.TemplateVerifyEmail, email, map[string]any{
+	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplateVerifyEmail, email, map[string]any{
 		"Email": email, "Link": s.link(s.cfg.VerifyEmailPath, token), "ExpiresIn": humanDuration(s.cfg.VerifyTTL),
-	})
+	}); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplateVerifyEmail, "err", err)
+	}
 }
 
 // EmailAvailable reports whether no account uses the address. An invalid

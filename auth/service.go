@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"io"
@@ -179,16 +178,6 @@ func joinPath(base, p string) string {
 		base = base[:len(base)-1]
 	}
 	return base + p
-}
-
-// mail renders a template and queues it.
-func (s *Service) mail(ctx context.Context, name, to string, data any) {
-	msg, err := s.cfg.Templates.Render(name, to, data)
-	if err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", name, "err", err)
-		return
-	}
-	s.cfg.Mail.Send(ctx, msg)
 }
 
 // humanDuration writes durations the way emails say them.

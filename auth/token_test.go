@@ -23,6 +23,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
+	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/bunstore"
 )
@@ -33,24 +34,9 @@ const (
 )
 
 // testClock is a clock the test moves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type testClock = testkit.Clock
 
-func newClock() *testClock { return &testClock{t: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *testClock { return testkit.NewClock(time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)) }
 
 func newTokens(t testing.TB, st store.Store, clk *testClock, edit func(*auth.TokenConfig)) *auth.Tokens {
 	t.Helper()

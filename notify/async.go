@@ -40,6 +40,18 @@ func (a *Async) Send(ctx context.Context, msg Message) {
 	a.Go(ctx, func(ctx context.Context) error { return a.mailer.Send(ctx, msg) })
 }
 
+// SendTemplate renders the named template of t for the address to with
+// data and queues the message like Send. When rendering fails nothing is
+// queued and the render error is returned.
+func (a *Async) SendTemplate(ctx context.Context, t *Templates, name, to string, data any) error {
+	msg, err := t.Render(name, to, data)
+	if err != nil {
+		return err
+	}
+	a.Send(ctx, msg)
+	return nil
+}
+
 // Go runs fn in the background like Send, for work that decides whether to
 // send at all (forgot-password looks the account up off the request path).
 func (a *Async) Go(ctx context.Context, fn func(ctx context.Context) error) {

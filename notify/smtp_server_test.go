@@ -7,101 +7,27 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"io"
-	"log"
 	"math/big"
 	"net"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
-	gosmtp "github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/usermgmt/usermgmt/internal/testkit"
 )
 
-// captured is one message a test SMTP server accepted.
-type captured struct {
-	From     string
-	To       []string
-	Data     []byte
-	TLS      bool   // the session was encrypted when DATA arrived
-	AuthUser string // the user that authenticated, if any
-}
-
-// testBackend is a go-smtp backend that keeps every accepted message. When
-// user is set it offers AUTH PLAIN and requires it before MAIL.
+// testBackend is the test SMTP server's account and, once startServer
+// has run, the server itself. When user is set the server offers AUTH
+// PLAIN and requires it before MAIL.
 type testBackend struct {
 	user, pass string
-
-	mu   sync.Mutex
-	msgs []captured
+	srv        *testkit.SMTPServer
 }
 
-func (b *testBackend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
-	return &testSession{b: b, c: c}, nil
-}
-
-func (b *testBackend) messages() []captured {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]captured(nil), b.msgs...)
-}
-
-type testSession struct {
-	b        *testBackend
-	c        *gosmtp.Conn
-	authUser string
-	from     string
-	to       []string
-}
-
-var _ gosmtp.AuthSession = (*testSession)(nil)
-
-func (s *testSession) Reset()        { s.from, s.to = "", nil }
-func (s *testSession) Logout() error { return nil }
-
-func (s *testSession) Mail(from string, _ *gosmtp.MailOptions) error {
-	if s.b.user != "" && s.authUser == "" {
-		return gosmtp.ErrAuthRequired
-	}
-	s.from = from
-	return nil
-}
-
-func (s *testSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-
-func (s *testSession) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	_, isTLS := s.c.TLSConnectionState()
-	s.b.mu.Lock()
-	defer s.b.mu.Unlock()
-	s.b.msgs = append(s.b.msgs, captured{From: s.from, To: s.to, Data: data, TLS: isTLS, AuthUser: s.authUser})
-	return nil
-}
-
-func (s *testSession) AuthMechanisms() []string {
-	if s.b.user == "" {
-		return nil
-	}
-	return []string{sasl.Plain}
-}
-
-func (s *testSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, username, password string) error {
-		if username != s.b.user || password != s.b.pass {
-			return gosmtp.ErrAuthFailed
-		}
-		s.authUser = username
-		return nil
-	}), nil
-}
+// messages returns what the server accepted so far.
+func (b *testBackend) messages() []testkit.SMTPMessage { return b.srv.Messages() }
 
 // serverOptions shapes a test SMTP server.
 type serverOptions struct {
@@ -114,36 +40,11 @@ type serverOptions struct {
 // test ends and returns the port.
 func startServer(t *testing.T, be *testBackend, opts serverOptions) int {
 	t.Helper()
-	addr := "127.0.0.1:0"
-	if opts.bindAll {
-		addr = ":0"
-	}
-	l, err := net.Listen("tcp", addr)
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	if opts.implicitTLS != nil {
-		l = tls.NewListener(l, opts.implicitTLS)
-	}
-
-	srv := gosmtp.NewServer(be)
-	srv.Domain = "localhost"
-	srv.TLSConfig = opts.startTLS
-	srv.AllowInsecureAuth = true // the client, not the server, is under test
-	srv.ReadTimeout = 10 * time.Second
-	srv.WriteTimeout = 10 * time.Second
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(l)
-	}()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		_ = l.Close()
-		<-done
+	be.srv = testkit.StartSMTP(t, testkit.SMTPOptions{
+		User: be.user, Password: be.pass,
+		StartTLS: opts.startTLS, ImplicitTLS: opts.implicitTLS, BindAll: opts.bindAll,
 	})
-	return port
+	return be.srv.Port
 }
 
 // silentServer accepts TCP connections and never says a word. It returns

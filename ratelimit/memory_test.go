@@ -9,22 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/ratelimit"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
+func newClock() *testkit.Clock { return testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 func TestMemory(t *testing.T) {
 	ctx := context.Background()
@@ -32,7 +21,7 @@ func TestMemory(t *testing.T) {
 
 	t.Run("BurstThenRefuse", func(t *testing.T) {
 		c := newClock()
-		m := ratelimit.NewMemory(c.now)
+		m := ratelimit.NewMemory(c.Now)
 		for i := 4; i >= 0; i-- {
 			d, err := m.Allow(ctx, "k", lim)
 			require.NoError(t, err)
@@ -49,23 +38,23 @@ func TestMemory(t *testing.T) {
 
 	t.Run("RefillsSmoothly", func(t *testing.T) {
 		c := newClock()
-		m := ratelimit.NewMemory(c.now)
+		m := ratelimit.NewMemory(c.Now)
 		for i := 0; i < 5; i++ {
 			_, _ = m.Allow(ctx, "k", lim)
 		}
-		c.add(12 * time.Second)
+		c.Advance(12 * time.Second)
 		d, _ := m.Allow(ctx, "k", lim)
 		assert.True(t, d.Allowed, "one interval later one request fits")
 		d, _ = m.Allow(ctx, "k", lim)
 		assert.False(t, d.Allowed)
-		c.add(time.Minute)
+		c.Advance(time.Minute)
 		d, _ = m.Allow(ctx, "k", lim)
 		assert.True(t, d.Allowed)
 		assert.Equal(t, 4, d.Remaining)
 	})
 
 	t.Run("KeysAreIndependent", func(t *testing.T) {
-		m := ratelimit.NewMemory(newClock().now)
+		m := ratelimit.NewMemory(newClock().Now)
 		for i := 0; i < 5; i++ {
 			_, _ = m.Allow(ctx, "a", lim)
 		}
@@ -82,7 +71,7 @@ func TestMemory(t *testing.T) {
 	})
 
 	t.Run("ConcurrentCallsEachCount", func(t *testing.T) {
-		m := ratelimit.NewMemory(newClock().now)
+		m := ratelimit.NewMemory(newClock().Now)
 		big := ratelimit.Limit{Requests: 100, Window: time.Minute}
 		var wg sync.WaitGroup
 		var mu sync.Mutex

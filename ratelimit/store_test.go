@@ -17,9 +17,9 @@ func TestStore(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
 		ctx := context.Background()
 		c := newClock()
-		c.t = c.t.Truncate(time.Minute).Add(10 * time.Second)
-		a := ratelimit.NewStore(st, c.now)
-		b := ratelimit.NewStore(st, c.now) // another instance on the same database
+		c.Set(c.Now().Truncate(time.Minute).Add(10 * time.Second))
+		a := ratelimit.NewStore(st, c.Now)
+		b := ratelimit.NewStore(st, c.Now) // another instance on the same database
 		lim := ratelimit.Limit{Requests: 3, Window: time.Minute}
 
 		for i, l := range []*ratelimit.Store{a, b, a} {
@@ -34,7 +34,7 @@ func TestStore(t *testing.T) {
 		assert.False(t, d.Allowed, "instances share the count")
 		assert.Equal(t, 50*time.Second, d.RetryAfter)
 
-		c.add(50 * time.Second)
+		c.Advance(50 * time.Second)
 		d, err = a.Allow(ctx, "forgot:ada@example.com", lim)
 		require.NoError(t, err)
 		assert.True(t, d.Allowed, "a new window")

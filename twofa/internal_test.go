@@ -2,31 +2,19 @@ package twofa
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
-	"encoding/binary"
 	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/usermgmt/usermgmt/internal/testkit"
 )
 
 // refHOTP is RFC 4226 written out independently of the code under test.
 func refHOTP(secret []byte, counter uint64, digits int) string {
-	mac := hmac.New(sha1.New, secret)
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], counter)
-	mac.Write(msg[:])
-	sum := mac.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	v := uint32(sum[off]&0x7f)<<24 | uint32(sum[off+1])<<16 | uint32(sum[off+2])<<8 | uint32(sum[off+3])
-	mod := uint32(1)
-	for range digits {
-		mod *= 10
-	}
-	return fmt.Sprintf("%0*d", digits, v%mod)
+	return testkit.HOTP(secret, counter, digits)
 }
 
 // TestTOTPRFC6238 checks the SHA-1 test vectors of RFC 6238 appendix B.

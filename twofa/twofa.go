@@ -795,7 +795,10 @@ func (s *Service) deliver(ctx context.Context, method store.TwoFactorMethod, to,
 		s.cfg.Mail.Go(ctx, func(ctx context.Context) error { return s.cfg.SMS.SendSMS(ctx, to, body) })
 		return
 	}
-	s.mail(ctx, notify.TemplateCode, to, map[string]any{"Code": code, "ExpiresIn": ttl})
+	data := map[string]any{"Code": code, "ExpiresIn": ttl}
+	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplateCode, to, data); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplateCode, "err", err)
+	}
 }
 
 // notice mails a security notice when the user wants them.
@@ -803,16 +806,10 @@ func (s *Service) notice(ctx context.Context, u *store.User, title, body string)
 	if !u.Preferences.NotifySecurity {
 		return
 	}
-	s.mail(ctx, notify.TemplateSecurityNotice, u.Email, map[string]any{"Title": title, "Body": body})
-}
-
-func (s *Service) mail(ctx context.Context, name, to string, data any) {
-	msg, err := s.cfg.Templates.Render(name, to, data)
-	if err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", name, "err", err)
-		return
+	data := map[string]any{"Title": title, "Body": body}
+	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplateSecurityNotice, u.Email, data); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplateSecurityNotice, "err", err)
 	}
-	s.cfg.Mail.Send(ctx, msg)
 }
 
 func (s *Service) checkPassword(u *store.User, password string) bool {

@@ -3,14 +3,10 @@ package twofa_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
-	"encoding/binary"
-	"fmt"
 	"image"
 	_ "image/png"
 	"io"
@@ -27,6 +23,7 @@ import (
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
+	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/bunstore"
@@ -38,62 +35,11 @@ var tfStart = time.Date(2031, 5, 6, 7, 8, 10, 0, time.UTC)
 
 const tfPassword = "Quartz-Meadow-Lantern-77"
 
-// tfHOTP computes RFC 4226 codes independently of the package.
-func tfHOTP(secret []byte, counter uint64) string {
-	mac := hmac.New(sha1.New, secret)
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], counter)
-	mac.Write(msg[:])
-	sum := mac.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	v := uint32(sum[off]&0x7f)<<24 | uint32(sum[off+1])<<16 | uint32(sum[off+2])<<8 | uint32(sum[off+3])
-	return fmt.Sprintf("%06d", v%1_000_000)
-}
-
-// tfTOTP is the code of a base32 secret at t, shifted by steps.
+// tfTOTP is the code of a base32 secret at t, shifted by steps, computed
+// independently of the package.
 func tfTOTP(t testing.TB, secretB32 string, at time.Time, steps int64) string {
 	t.Helper()
-	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secretB32)
-	require.NoError(t, err)
-	return tfHOTP(secret, uint64(at.Unix()/30+steps))
-}
-
-type tfClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *tfClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *tfClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// tfOutbox captures mails and text messages.
-type tfOutbox struct {
-	mu    sync.Mutex
-	mails []notify.Message
-	texts [][2]string
-}
-
-func (o *tfOutbox) mail(_ context.Context, m notify.Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.mails = append(o.mails, m)
-	return nil
-}
-
-func (o *tfOutbox) sms(_ context.Context, to, body string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.texts = append(o.texts, [2]string{to, body})
-	return nil
+	return testkit.TOTP(t, secretB32, at, steps)
 }
 
 var tfCodeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
@@ -101,8 +47,8 @@ var tfCodeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
 type tfEnv struct {
 	t     *testing.T
 	st    *bunstore.Store
-	clock *tfClock
-	out   *tfOutbox
+	clock *testkit.Clock
+	out   *testkit.Mailbox
 	async *notify.Async
 	svc   *twofa.Service
 	key   []byte
@@ -110,8 +56,8 @@ type tfEnv struct {
 
 func newTFEnv(t *testing.T, st *bunstore.Store, edit func(*twofa.Config)) *tfEnv {
 	t.Helper()
-	e := &tfEnv{t: t, st: st, clock: &tfClock{t: tfStart}, out: &tfOutbox{}}
-	e.async = notify.NewAsync(notify.MailerFunc(e.out.mail), nil, 4, time.Second)
+	e := &tfEnv{t: t, st: st, clock: testkit.NewClock(tfStart), out: &testkit.Mailbox{}}
+	e.async = notify.NewAsync(e.out, nil, 4, time.Second)
 	t.Cleanup(e.async.Close)
 	e.key = make([]byte, twofa.KeySize)
 	_, _ = rand.Read(e.key)
@@ -129,7 +75,7 @@ func (e *tfEnv) service(edit func(*twofa.Config)) *twofa.Service {
 	e.t.Helper()
 	cfg := twofa.Config{
 		Store: e.st, Audit: audit.New(e.st, e.clock.Now), Mail: e.async,
-		SMS: notify.SMSSenderFunc(e.out.sms), Passwords: auth.Passwords{Preferred: auth.Bcrypt{Cost: 4}},
+		SMS: e.out, Passwords: auth.Passwords{Preferred: auth.Bcrypt{Cost: 4}},
 		Issuer: "Acme", Now: e.clock.Now,
 	}
 	if edit != nil {
@@ -165,33 +111,23 @@ func (e *tfEnv) flush() { e.async.Close() }
 
 func (e *tfEnv) mailsTo(addr string) []notify.Message {
 	e.flush()
-	e.out.mu.Lock()
-	defer e.out.mu.Unlock()
-	var out []notify.Message
-	for _, m := range e.out.mails {
-		if m.To == addr {
-			out = append(out, m)
-		}
-	}
-	return out
+	return e.out.MessagesTo(addr)
 }
 
 // lastCode is the code in the newest mail or text to addr.
 func (e *tfEnv) lastCode(addr string) string {
 	e.t.Helper()
 	e.flush()
-	e.out.mu.Lock()
-	defer e.out.mu.Unlock()
 	// Mail goes out in the background, so a notice sent just before may
 	// arrive after the code: take the newest message that carries one.
 	code := ""
-	for _, m := range e.out.mails {
-		if c := tfCodeRE.FindString(m.Text); m.To == addr && c != "" {
+	for _, m := range e.out.MessagesTo(addr) {
+		if c := tfCodeRE.FindString(m.Text); c != "" {
 			code = c
 		}
 	}
-	for _, s := range e.out.texts {
-		if c := tfCodeRE.FindString(s[1]); s[0] == addr && c != "" {
+	for _, s := range e.out.TextsTo(addr) {
+		if c := tfCodeRE.FindString(s.Body); c != "" {
 			code = c
 		}
 	}
