@@ -191,14 +191,23 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 	if err != nil {
 		return err
 	}
-	if u.PasswordHash == "" {
-		_, _ = s.cfg.Passwords.Verify(s.dummy(), current)
+	// Guesses at the current password (by someone holding a stolen access
+	// token) count toward the same lock-out as logins.
+	now := s.now()
+	locked, err := s.countAttempt(ctx, u.Email, now)
+	if err != nil {
+		return err
+	}
+	if locked != nil {
+		s.auditDenied(ctx, "auth.password_change", u.ID, "locked")
+		return lockedError(*locked, now)
+	}
+	if !s.checkPassword(u, current) {
 		s.auditDenied(ctx, "auth.password_change", u.ID, "invalid_password")
 		return audit.MarkRecorded(store.ErrInvalidPassword)
 	}
-	if ok, err := s.cfg.Passwords.Verify(u.PasswordHash, current); err != nil || !ok {
-		s.auditDenied(ctx, "auth.password_change", u.ID, "invalid_password")
-		return audit.MarkRecorded(store.ErrInvalidPassword)
+	if err := s.st.Lockout().Reset(ctx, u.Email); err != nil {
+		return err
 	}
 	hash, err := s.newPasswordHash(ctx, u, password, "newPassword")
 	if err != nil {

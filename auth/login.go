@@ -85,22 +85,9 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*LoginResult, erro
 		key, target = u.Email, u.ID
 	}
 	now := s.now()
-	before, err := s.st.Lockout().Failures(ctx, key)
+	locked, err := s.countAttempt(ctx, key, now)
 	if err != nil {
 		return nil, err
-	}
-	// Every attempt is counted before the password is checked, in one
-	// atomic step: counting only after the check let parallel attempts all
-	// pass the lock check, and so get more guesses than the threshold. An
-	// attempt whose count went past the threshold meets the lock a
-	// parallel one set; a right password takes the count back.
-	failures, err := s.st.Lockout().RecordFailure(ctx, key, now, s.cfg.Lockout)
-	if err != nil {
-		return nil, err
-	}
-	locked := activeLock(before, now)
-	if locked == nil && failures.Count > s.cfg.Lockout.Threshold {
-		locked = activeLock(failures, now)
 	}
 	if locked != nil {
 		s.auditLogin(ctx, target, store.OutcomeDenied, "locked")
@@ -173,6 +160,28 @@ func (s *Service) loginAllowed(u *store.User, now time.Time) error {
 		return store.ErrEmailNotVerified
 	}
 	return nil
+}
+
+// countAttempt counts a password attempt against key before the password
+// is checked, and returns the end of the lock the attempt meets, if any.
+// Counting first, in one atomic step, is what keeps parallel attempts from
+// all passing the lock check and so getting more guesses than the
+// threshold; an attempt whose count went past the threshold meets the lock
+// a parallel one set. A right password takes the count back (Reset).
+func (s *Service) countAttempt(ctx context.Context, key string, now time.Time) (*time.Time, error) {
+	before, err := s.st.Lockout().Failures(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	failures, err := s.st.Lockout().RecordFailure(ctx, key, now, s.cfg.Lockout)
+	if err != nil {
+		return nil, err
+	}
+	locked := activeLock(before, now)
+	if locked == nil && failures.Count > s.cfg.Lockout.Threshold {
+		locked = activeLock(failures, now)
+	}
+	return locked, nil
 }
 
 // activeLock returns the end of the record's lock, or nil when it is not

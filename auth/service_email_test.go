@@ -298,5 +298,22 @@ func TestServiceChangePassword(t *testing.T) {
 			require.NoError(t, e.svc.ChangePassword(ctx, u.ID, "", svcNewPassword(1), svcNewPassword(2)))
 			assert.Len(t, e.mailsTo("change@example.com"), before)
 		})
+		t.Run("GuessesCountTowardLockout", func(t *testing.T) {
+			// Someone holding a stolen access token guesses the current
+			// password: the guesses lock the account like failed logins.
+			for i := 0; i < 5; i++ {
+				requireCode(t, store.ErrInvalidPassword,
+					e.svc.ChangePassword(ctx, u.ID, cur.SessionID, "Wrong-Guess-"+string(rune('a'+i)), svcNewPassword(3)))
+			}
+			err := e.svc.ChangePassword(ctx, u.ID, cur.SessionID, svcNewPassword(2), svcNewPassword(3))
+			requireCode(t, store.ErrAccountLocked, err)
+			_, err = e.svc.Login(ctx, auth.Credentials{Identifier: "change@example.com", Password: svcNewPassword(2)})
+			requireCode(t, store.ErrAccountLocked, err) // the login lock is the same one
+			e.clock.Advance(16 * time.Minute)
+			require.NoError(t, e.svc.ChangePassword(ctx, u.ID, cur.SessionID, svcNewPassword(2), svcNewPassword(3)))
+			f, err := st.Lockout().Failures(ctx, "change@example.com")
+			require.NoError(t, err)
+			assert.Zero(t, f.Count, "a right password clears the count")
+		})
 	})
 }
