@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -377,4 +378,54 @@ func newHostServer(t *testing.T, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestE2ERBACBadInput sends each body-taking /roles and /sessions route the
+// usual malformed bodies; every one answers its problem, nothing more.
+func TestE2ERBACBadInput(t *testing.T) {
+	e := newRBACEnv(t, nil)
+	routes := []struct{ method, path string }{
+		{"POST", "/roles"},
+		{"PUT", "/roles/" + e.userRole},
+		{"POST", "/roles/user/" + e.userID + "/assign"},
+	}
+	bodies := []struct {
+		name        string
+		body        any
+		contentType string
+		status      int
+		code        string
+		field       string
+	}{
+		{"Malformed", e2eRaw(`{"name":`), "application/json", 400, "MALFORMED_JSON", ""},
+		{"Empty", e2eRaw(``), "application/json", 400, "MALFORMED_JSON", ""},
+		{"Array", e2eRaw(`[]`), "application/json", 400, "MALFORMED_JSON", ""},
+		{"UnknownField", map[string]any{"name": "x-role", "builtIn": true}, "application/json", 400, "VALIDATION_FAILED", "builtIn"},
+		{"WrongType", map[string]any{"name": 5, "roleId": 5}, "application/json", 400, "VALIDATION_FAILED", "name|roleId"},
+		{"WrongContentType", e2eRaw(`{"name":"x"}`), "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE", ""},
+	}
+	for _, rt := range routes {
+		for _, b := range bodies {
+			t.Run(rt.method+rt.path+"/"+b.name, func(t *testing.T) {
+				r := e.do(t, rt.method, rt.path, b.body, append(e2eBearer(e.admin), "Content-Type", b.contentType)...)
+				p := e2eCheckProblem(t, r, b.status, b.code)
+				if b.field == "" {
+					return
+				}
+				found := false
+				for _, f := range p.Fields() {
+					found = found || strings.Contains("|"+b.field+"|", "|"+f+"|")
+				}
+				assert.True(t, found, "errors name %s: %v", b.field, p.Fields())
+			})
+		}
+	}
+	t.Run("AssignWithoutRoleID", func(t *testing.T) {
+		p := e2eCheckProblem(t, e.post(t, "/roles/user/"+e.userID+"/assign", map[string]any{}, e2eBearer(e.admin)...), 400, "VALIDATION_FAILED")
+		assert.Equal(t, []string{"roleId"}, p.Fields())
+	})
+	t.Run("SessionsBadList", func(t *testing.T) {
+		p := e2eCheckProblem(t, e.get(t, "/sessions?limit=500", e2eBearer(e.user)...), 400, "VALIDATION_FAILED")
+		assert.Equal(t, []string{"limit"}, p.Fields())
+	})
 }
