@@ -43,7 +43,10 @@ func (s *Service) Refresh(ctx context.Context, token, fingerprint string) (*Toke
 		return nil, store.ErrInvalidRefreshToken
 	}
 	if s.cfg.IdleTimeout > 0 && now.Sub(st.lastSeen) > s.cfg.IdleTimeout {
-		return nil, s.revoke(ctx, rt.SessionID, rt.UserID, "idle", "session.expire")
+		if err := s.revoke(ctx, rt.SessionID, rt.UserID, "idle", "session.expire"); err != nil {
+			return nil, err
+		}
+		return nil, store.ErrInvalidRefreshToken
 	}
 	next, err := newSecret(s.cfg.Random)
 	if err != nil {
@@ -76,9 +79,8 @@ func (s *Service) reused(ctx context.Context, rt *store.RefreshToken, since time
 	return store.ErrInvalidRefreshToken
 }
 
-// revoke revokes one session with its audit row, drops what this process
-// cached about it, and returns ErrInvalidRefreshToken for the caller to
-// answer.
+// revoke revokes one session with its audit row and drops what this
+// process cached about it.
 func (s *Service) revoke(ctx context.Context, sessionID, userID, reason, action string) error {
 	err := s.st.InTx(ctx, func(tx store.Repos) error {
 		if err := tx.Sessions().Revoke(ctx, sessionID, s.now(), reason); err != nil {
@@ -88,10 +90,7 @@ func (s *Service) revoke(ctx context.Context, sessionID, userID, reason, action 
 			Outcome: store.OutcomeFailure, Metadata: map[string]string{"session_id": sessionID, "reason": reason}})
 	})
 	s.forgetSession(sessionID)
-	if err != nil {
-		return err
-	}
-	return store.ErrInvalidRefreshToken
+	return err
 }
 
 // canHoldSession reports whether the account's status allows a live

@@ -197,7 +197,7 @@ func (r roles) missingSide(ctx context.Context, err error, userID string) error 
 		}
 		return store.ErrUserNotFound.Wrap(err)
 	}
-	if _, uerr := (users{r.repos}).ByID(ctx, userID); uerr != nil {
+	if _, uerr := users(r).ByID(ctx, userID); uerr != nil {
 		return uerr
 	}
 	return store.ErrRoleNotFound.Wrap(err)

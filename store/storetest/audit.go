@@ -251,13 +251,11 @@ func testAuditAnonymize(t *testing.T, st store.Store) {
 		{ActorID: ada, TargetID: ada, Action: "a.3"}, // names ada twice: one entry
 		{ActorID: bob, TargetID: admin, Action: "a.4"},
 	}
-	var es []*store.AuditEntry
 	for i := range specs {
 		e := specs[i]
 		e.Outcome, e.IP, e.UserAgent, e.RequestID = store.OutcomeSuccess, "198.51.100.1", "agent", "req"
 		e.CreatedAt = base.Add(time.Duration(i) * time.Second)
 		require.NoError(t, st.Audit().Record(ctx(t), &e))
-		es = append(es, &e)
 	}
 
 	n, err := st.Audit().Anonymize(ctx(t), ada)
