@@ -91,6 +91,16 @@ func (l *Log) entry(ctx context.Context, e Entry) store.AuditEntry {
 	if e.ActorID != "" {
 		out.ActorID = e.ActorID
 	}
+	if actor.System && out.ActorID == "" {
+		// The host's own code: the actor column holds user ids only, so
+		// the row says who acted in its metadata.
+		md := make(map[string]string, len(e.Metadata)+1)
+		for k, v := range e.Metadata {
+			md[k] = v
+		}
+		md["actor"] = "system"
+		out.Metadata = md
+	}
 	if out.Outcome == "" {
 		out.Outcome = store.OutcomeSuccess
 	}

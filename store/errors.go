@@ -122,12 +122,16 @@ var (
 	ErrInvalidRefreshToken = newError(401, "INVALID_REFRESH_TOKEN", "refresh token is invalid")
 	ErrMFATokenInvalid     = newError(401, "MFA_TOKEN_INVALID", "mfa token is invalid or expired")
 
-	ErrPermissionDenied   = newError(403, "PERMISSION_DENIED", "permission denied")
-	ErrInvalidPassword    = newError(403, "INVALID_PASSWORD", "current password is wrong")
-	ErrAccountDeactivated = newError(403, "ACCOUNT_DEACTIVATED", "account is deactivated")
-	ErrAccountSuspended   = newError(403, "ACCOUNT_SUSPENDED", "account is suspended")
-	ErrAccountDeleted     = newError(403, "ACCOUNT_DELETED", "account is deleted")
-	ErrEmailNotVerified   = newError(403, "EMAIL_NOT_VERIFIED", "email address is not verified")
+	ErrPermissionDenied = newError(403, "PERMISSION_DENIED", "permission denied")
+	ErrInvalidPassword  = newError(403, "INVALID_PASSWORD", "current password is wrong")
+	// ErrReauthenticationRequired refuses a sensitive change (a second
+	// factor, the email, deleting or deactivating the account) made without
+	// a recent sign-in or step-up and without the current password.
+	ErrReauthenticationRequired = newError(403, "REAUTHENTICATION_REQUIRED", "sign in again or give your current password to make this change")
+	ErrAccountDeactivated       = newError(403, "ACCOUNT_DEACTIVATED", "account is deactivated")
+	ErrAccountSuspended         = newError(403, "ACCOUNT_SUSPENDED", "account is suspended")
+	ErrAccountDeleted           = newError(403, "ACCOUNT_DELETED", "account is deleted")
+	ErrEmailNotVerified         = newError(403, "EMAIL_NOT_VERIFIED", "email address is not verified")
 
 	ErrNotFound             = newError(404, "NOT_FOUND", "not found")
 	ErrUserNotFound         = newError(404, "USER_NOT_FOUND", "user not found")
