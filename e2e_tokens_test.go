@@ -240,8 +240,9 @@ func TestE2ETokenAttacks(t *testing.T) {
 func e2eSuspend(t *testing.T, m *usermgmt.Manager, id string) {
 	t.Helper()
 	ctx := context.Background()
-	u, err := m.Store().Users().ByID(ctx, id)
+	_, err := m.Store().Users().Update(ctx, id, func(u *store.User) error {
+		u.Status, u.SuspendedReason = store.StatusSuspended, "e2e"
+		return nil
+	})
 	require.NoError(t, err)
-	u.Status, u.SuspendedReason = store.StatusSuspended, "e2e"
-	require.NoError(t, m.Store().Users().Update(ctx, u))
 }

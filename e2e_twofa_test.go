@@ -458,8 +458,11 @@ func TestE2ETwoFactorEmailAndSMS(t *testing.T) {
 
 			u, err := st.Users().ByEmail(context.Background(), "cy@example.com")
 			require.NoError(t, err)
-			u.PhoneNumber = "+447700900123"
-			require.NoError(t, st.Users().Update(context.Background(), u))
+			_, err = st.Users().Update(context.Background(), u.ID, func(u *store.User) error {
+				u.PhoneNumber = "+447700900123"
+				return nil
+			})
+			require.NoError(t, err)
 			r = e.call(t, "POST", "/2fa/setup", map[string]any{"method": "sms"}, access)
 			require.Equal(t, http.StatusOK, r.Status, "%s", r)
 			assert.Equal(t, "+********0123", r.Body["sentTo"])

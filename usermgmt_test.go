@@ -92,8 +92,11 @@ func TestEnsureAdmin(t *testing.T) {
 		t.Run("UpdatesExisting", func(t *testing.T) {
 			u, err := st.Users().ByEmail(ctx, "admin@example.com")
 			require.NoError(t, err)
-			u.Status = store.StatusSuspended
-			require.NoError(t, st.Users().Update(ctx, u))
+			_, err = st.Users().Update(ctx, u.ID, func(u *store.User) error {
+				u.Status = store.StatusSuspended
+				return nil
+			})
+			require.NoError(t, err)
 			require.NoError(t, m.EnsureAdmin(ctx, "admin@example.com", "another password"))
 			u2, err := st.Users().ByEmail(ctx, "admin@example.com")
 			require.NoError(t, err)
@@ -109,6 +112,9 @@ func TestEnsureAdmin(t *testing.T) {
 			assert.ErrorIs(t, m.EnsureAdmin(ctx, "not-an-email", "long enough"), store.ErrValidation)
 			assert.ErrorIs(t, m.EnsureAdmin(ctx, "Ann <a@example.com>", "long enough"), store.ErrValidation)
 			assert.ErrorIs(t, m.EnsureAdmin(ctx, "a@example.com", "short"), store.ErrWeakPassword)
+			// The configured policy applies, not a length check of its own.
+			assert.ErrorIs(t, m.EnsureAdmin(ctx, "a@example.com", "password123"), store.ErrWeakPassword, "a common password")
+			assert.ErrorIs(t, m.EnsureAdmin(ctx, "adalovelace@example.com", "adalovelace!"), store.ErrWeakPassword, "contains the email")
 		})
 	})
 }

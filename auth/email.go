@@ -31,25 +31,24 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 		if err := tx.OneTimeTokens().Use(ctx, t.ID, now); err != nil {
 			return err
 		}
-		u, err := tx.Users().ByID(ctx, t.UserID)
+		action := "auth.verify_email"
+		_, err := tx.Users().Update(ctx, t.UserID, func(u *store.User) error {
+			if t.Purpose == store.PurposeChangeEmail {
+				if u.PendingEmail == "" || u.PendingEmail != t.Data {
+					return store.ErrInvalidToken
+				}
+				u.Email, u.PendingEmail, action = t.Data, "", "user.email_change"
+			} else if u.Email != t.Data && t.Data != "" {
+				// The address changed since the link was sent.
+				return store.ErrInvalidToken
+			}
+			u.EmailVerified, u.UpdatedAt = true, now
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		action := "auth.verify_email"
-		if t.Purpose == store.PurposeChangeEmail {
-			if u.PendingEmail == "" || u.PendingEmail != t.Data {
-				return store.ErrInvalidToken
-			}
-			u.Email, u.PendingEmail, action = t.Data, "", "user.email_change"
-		} else if u.Email != t.Data && t.Data != "" {
-			// The address changed since the link was sent.
-			return store.ErrInvalidToken
-		}
-		u.EmailVerified, u.UpdatedAt = true, now
-		if err := tx.Users().Update(ctx, u); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: u.ID, ActorID: u.ID})
+		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: t.UserID, ActorID: t.UserID})
 	})
 }
 
@@ -156,8 +155,8 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 		if err := tx.OneTimeTokens().Use(ctx, t.ID, now); err != nil {
 			return err
 		}
-		u.EmailVerified = true
-		if err := s.setPassword(ctx, tx, u, hash, ""); err != nil {
+		// The link reached the address, so it counts as verified.
+		if u, err = s.setPassword(ctx, tx, u, hash, "", func(u *store.User) { u.EmailVerified = true }); err != nil {
 			return err
 		}
 		if err := tx.Lockout().Reset(ctx, u.Email); err != nil {
@@ -214,7 +213,8 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 		return err
 	}
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
-		if err := s.setPassword(ctx, tx, u, hash, sessionID); err != nil {
+		var err error
+		if u, err = s.setPassword(ctx, tx, u, hash, sessionID, nil); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.password_change", TargetID: u.ID})
@@ -259,21 +259,39 @@ func (s *Service) newPasswordHash(ctx context.Context, u *store.User, password, 
 }
 
 // setPassword stores a new hash, records it in the history, kills every
-// reset token and revokes the sessions but keep (which may be empty).
-func (s *Service) setPassword(ctx context.Context, tx store.Repos, u *store.User, hash, keep string) error {
+// reset token and revokes the sessions but keep (which may be empty). It
+// changes the row read under its lock, never the copy u that was read
+// before the slow hash: a suspension or lock made meanwhile survives. A
+// password changed meanwhile by someone else (the copy's hash is no longer
+// the row's) refuses the change, as the current password it was checked
+// against is gone. also, when not nil, makes further changes to the row.
+// It returns the row as written.
+func (s *Service) setPassword(ctx context.Context, tx store.Repos, u *store.User, hash, keep string, also func(*store.User)) (*store.User, error) {
 	now := s.now()
-	u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, &now, now
-	if err := tx.Users().Update(ctx, u); err != nil {
-		return err
+	checked := u.PasswordHash
+	u, err := tx.Users().Update(ctx, u.ID, func(u *store.User) error {
+		if u.PasswordHash != checked {
+			return store.ErrInvalidPassword.WithMessage("the password was changed meanwhile")
+		}
+		u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, &now, now
+		if also != nil {
+			also(u)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := tx.Users().AddPasswordHistory(ctx, store.PasswordHistoryEntry{UserID: u.ID, Hash: hash, CreatedAt: now}); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := tx.OneTimeTokens().SpendAll(ctx, u.ID, store.PurposeResetPassword, now); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := tx.Sessions().RevokeByUser(ctx, u.ID, keep, now, "password_change")
-	return err
+	if _, err := tx.Sessions().RevokeByUser(ctx, u.ID, keep, now, "password_change"); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 func (s *Service) mailPasswordChanged(ctx context.Context, u *store.User) {

@@ -164,9 +164,11 @@ func (e *svcEnv) user(id string) *store.User {
 // would.
 func (e *svcEnv) setStatus(id string, edit func(u *store.User)) {
 	e.t.Helper()
-	u := e.user(id)
-	edit(u)
-	require.NoError(e.t, e.st.Users().Update(context.Background(), u))
+	_, err := e.st.Users().Update(context.Background(), id, func(u *store.User) error {
+		edit(u)
+		return nil
+	})
+	require.NoError(e.t, err)
 }
 
 // auditRows returns the audit entries matching f, newest first.

@@ -240,19 +240,15 @@ func (s *Service) openSession(ctx context.Context, u *store.User, in Credentials
 			return err
 		}
 		if rehashed != "" {
-			// Update writes every column: start from the row as it is now,
-			// so the login time just set and any change made since u was
-			// read (a status, a password reset) survive.
-			cur, err := tx.Users().ByID(ctx, u.ID)
-			if err != nil {
-				return err
-			}
-			if cur.PasswordHash == u.PasswordHash {
-				cur.PasswordHash = rehashed
-				if err := tx.Users().Update(ctx, cur); err != nil {
-					return err
+			// Only when the hash is still the one just checked: a
+			// password reset meanwhile wins.
+			if _, err := tx.Users().Update(ctx, u.ID, func(cur *store.User) error {
+				if cur.PasswordHash == u.PasswordHash {
+					cur.PasswordHash = rehashed
 				}
-				u.PasswordHash = rehashed
+				return nil
+			}); err != nil {
+				return err
 			}
 		}
 		if roles, err = roleNames(ctx, tx, u.ID); err != nil {

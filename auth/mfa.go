@@ -111,13 +111,11 @@ func (s *Service) rehashPassword(ctx context.Context, u *store.User, password st
 	}
 	rehashed, err := s.cfg.Passwords.Hash(password)
 	if err == nil {
-		err = s.st.InTx(ctx, func(tx store.Repos) error {
-			cur, err := tx.Users().ByID(ctx, u.ID)
-			if err != nil || cur.PasswordHash != u.PasswordHash {
-				return err
+		_, err = s.st.Users().Update(ctx, u.ID, func(cur *store.User) error {
+			if cur.PasswordHash == u.PasswordHash {
+				cur.PasswordHash = rehashed
 			}
-			cur.PasswordHash = rehashed
-			return tx.Users().Update(ctx, cur)
+			return nil
 		})
 	}
 	if err != nil {

@@ -35,7 +35,7 @@ func (s *Service) Register(ctx context.Context, in Registration) (*store.User, e
 	u.PasswordHash = hash
 	var token string
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
-		if err := s.createUser(ctx, tx, u, store.RoleUser); err != nil {
+		if err := s.createUser(ctx, tx, u, signUpRoles...); err != nil {
 			return err
 		}
 		if token, err = s.issueOneTime(ctx, tx, u.ID, store.PurposeVerifyEmail, s.cfg.VerifyTTL, u.Email); err != nil {
@@ -86,17 +86,20 @@ func (s *Service) newUser(in Registration) (*store.User, error) {
 	}, nil
 }
 
-// createUser inserts u with one role and its first password-history entry.
-func (s *Service) createUser(ctx context.Context, tx store.Repos, u *store.User, roleName string) error {
+// createUser inserts u with its roles and its first password-history
+// entry.
+func (s *Service) createUser(ctx context.Context, tx store.Repos, u *store.User, roleNames ...string) error {
 	if err := tx.Users().Create(ctx, u); err != nil {
 		return err
 	}
-	role, err := tx.Roles().ByName(ctx, roleName)
-	if err != nil {
-		return err
-	}
-	if err := tx.Roles().Assign(ctx, u.ID, role.ID, u.CreatedAt); err != nil {
-		return err
+	for _, name := range roleNames {
+		role, err := tx.Roles().ByName(ctx, name)
+		if err != nil {
+			return err
+		}
+		if err := tx.Roles().Assign(ctx, u.ID, role.ID, u.CreatedAt); err != nil {
+			return err
+		}
 	}
 	if u.PasswordHash == "" {
 		return nil

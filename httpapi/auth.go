@@ -89,7 +89,7 @@ func (a *api) register(w http.ResponseWriter, r *http.Request) {
 		a.problem(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toUserJSON(u, []string{store.RoleUser}))
+	writeJSON(w, http.StatusCreated, toUserJSON(u, a.cfg.Auth.SignUpRoles()))
 }
 
 type loginRequest struct {

@@ -112,9 +112,18 @@ type UserStore interface {
 	// ByUsername finds a user by username, ignoring case; ErrUserNotFound if
 	// none.
 	ByUsername(ctx context.Context, username string) (*User, error)
-	// Update writes every field of u. It returns ErrUserNotFound when no
-	// such user exists, and ErrEmailTaken or ErrUsernameTaken on a clash.
-	Update(ctx context.Context, u *User) error
+	// Update is the one way to change a user row: it reads the row under a
+	// lock held until the change commits (SELECT ... FOR UPDATE on
+	// PostgreSQL, the writer lock on SQLite), passes it to fn, and writes
+	// the columns fn changed. Called outside a transaction it runs in one
+	// of its own. No write can therefore start from a copy read earlier, and
+	// a change that committed meanwhile (a suspension, a lock, a role) is
+	// never undone. An error from fn aborts the update and is returned as
+	// is; fn may run more than once when the store retries. Update returns
+	// the row as written, ErrUserNotFound when no such user exists, and
+	// ErrEmailTaken or ErrUsernameTaken on a clash. fn must not change ID
+	// or CreatedAt.
+	Update(ctx context.Context, id string, fn func(u *User) error) (*User, error)
 	// SetLastLogin records a successful login time.
 	SetLastLogin(ctx context.Context, id string, at time.Time) error
 	// Delete removes the user and everything that belongs to it; audit

@@ -307,8 +307,14 @@ func (s *Service) Enable(ctx context.Context, userID, code string) (BackupCodes,
 		if err := tx.TwoFactor().Put(ctx, t); err != nil {
 			return err
 		}
-		cur.TwoFactorEnabled, cur.TwoFactorMethod, cur.UpdatedAt = true, string(t.Method), now
-		if err := tx.Users().Update(ctx, cur); err != nil {
+		if _, err := tx.Users().Update(ctx, u.ID, func(cur *store.User) error {
+			if cur.TwoFactorEnabled {
+				// Checked again under the row lock: a parallel enable won.
+				return store.ErrMFAAlreadyEnabled
+			}
+			cur.TwoFactorEnabled, cur.TwoFactorMethod, cur.UpdatedAt = true, string(t.Method), now
+			return nil
+		}); err != nil {
 			return err
 		}
 		if err := tx.TwoFactor().ReplaceBackupCodes(ctx, u.ID, rows); err != nil {
@@ -368,12 +374,10 @@ func (s *Service) Disable(ctx context.Context, userID, password, code string) er
 		if _, err := tx.OneTimeTokens().SpendAll(ctx, u.ID, store.PurposeMFACode, now); err != nil {
 			return err
 		}
-		cur, err := tx.Users().ByID(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		cur.TwoFactorEnabled, cur.TwoFactorMethod, cur.UpdatedAt = false, "", now
-		if err := tx.Users().Update(ctx, cur); err != nil {
+		if _, err := tx.Users().Update(ctx, u.ID, func(cur *store.User) error {
+			cur.TwoFactorEnabled, cur.TwoFactorMethod, cur.UpdatedAt = false, "", now
+			return nil
+		}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.disable", TargetID: u.ID,

@@ -460,8 +460,11 @@ func TestDisable(t *testing.T) {
 
 		t.Run("NoNoticeWhenOff", func(t *testing.T) {
 			b := e.user("quiet")
-			b.Preferences.NotifySecurity = false
-			require.NoError(t, st.Users().Update(ctx, b))
+			b, err := st.Users().Update(ctx, b.ID, func(u *store.User) error {
+				u.Preferences.NotifySecurity = false
+				return nil
+			})
+			require.NoError(t, err)
 			e.enableTOTP(b)
 			assert.Empty(t, e.mailsTo("quiet@example.com"))
 		})
@@ -554,8 +557,11 @@ func TestEmailAndSMS(t *testing.T) {
 			tfRequireCode(t, store.ErrValidation, err)
 			assert.Equal(t, "phoneNumber", store.AsError(err).Fields[0].Field)
 
-			u.PhoneNumber = "+1 415 555 0123"
-			require.NoError(t, st.Users().Update(ctx, u))
+			_, err = st.Users().Update(ctx, u.ID, func(u *store.User) error {
+				u.PhoneNumber = "+1 415 555 0123"
+				return nil
+			})
+			require.NoError(t, err)
 			en, err := e.svc.Setup(ctx, u.ID, store.MethodSMS)
 			require.NoError(t, err)
 			assert.Equal(t, "+*******0123", en.SentTo)

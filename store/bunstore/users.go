@@ -2,6 +2,9 @@ package bunstore
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -124,16 +127,81 @@ func (r users) ByUsername(ctx context.Context, username string) (*store.User, er
 	return r.one(ctx, "lower(u.username) = lower(?)", username)
 }
 
-func (r users) Update(ctx context.Context, u *store.User) error {
-	m := newUserModel(u)
-	err := r.write(func() error {
-		res, err := r.db.NewUpdate().Model(m).ExcludeColumn("id", "created_at").WherePK().Exec(ctx)
-		if err != nil {
+func (r users) Update(ctx context.Context, id string, fn func(*store.User) error) (*store.User, error) {
+	if !r.inTx {
+		var out *store.User
+		err := r.s.InTx(ctx, func(tx store.Repos) error {
+			var err error
+			out, err = tx.Users().Update(ctx, id, fn)
 			return err
+		})
+		return out, err
+	}
+	q := r.db.NewSelect().Model((*userModel)(nil)).Where("u.id = ?", id)
+	if r.s.writeMu == nil {
+		// The key is never changed here, so the weaker lock suffices and
+		// does not block inserts that reference the user.
+		q = q.For("NO KEY UPDATE")
+	}
+	before := new(userModel)
+	if err := q.Model(before).Scan(ctx); err != nil {
+		return nil, translate(err, store.ErrUserNotFound)
+	}
+	u := before.user()
+	if err := fn(u); err != nil {
+		return nil, err
+	}
+	if u.ID != before.ID || !u.CreatedAt.Equal(before.CreatedAt) {
+		return nil, fmt.Errorf("bunstore: update of user %s changed its id or creation time", id)
+	}
+	after := newUserModel(u)
+	cols := changedColumns(before, after)
+	if len(cols) == 0 {
+		return u, nil
+	}
+	res, err := r.db.NewUpdate().Model(after).Column(cols...).WherePK().Exec(ctx)
+	if err == nil {
+		err = affected(res, store.ErrUserNotFound)
+	}
+	if err != nil {
+		return nil, translate(err, store.ErrUserNotFound)
+	}
+	return after.user(), nil
+}
+
+// changedColumns names the columns whose values differ between two rows,
+// so that an update writes only what its caller changed.
+func changedColumns(before, after *userModel) []string {
+	var cols []string
+	b, a := reflect.ValueOf(before).Elem(), reflect.ValueOf(after).Elem()
+	t := b.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("bun"), ",")
+		if f.Anonymous || name == "" || name == "id" || name == "created_at" {
+			continue
 		}
-		return affected(res, store.ErrUserNotFound)
-	})
-	return translate(err, store.ErrUserNotFound)
+		if !sameValue(b.Field(i).Interface(), a.Field(i).Interface()) {
+			cols = append(cols, name)
+		}
+	}
+	return cols
+}
+
+// sameValue compares column values, times by instant (a row read back
+// carries another location than one built in Go).
+func sameValue(x, y any) bool {
+	switch xv := x.(type) {
+	case time.Time:
+		return xv.Equal(y.(time.Time))
+	case *time.Time:
+		yv := y.(*time.Time)
+		if xv == nil || yv == nil {
+			return xv == nil && yv == nil
+		}
+		return xv.Equal(*yv)
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 func (r users) SetLastLogin(ctx context.Context, id string, at time.Time) error {

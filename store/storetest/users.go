@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +27,10 @@ func userCases() []testCase {
 		{"Update", testUserUpdate},
 		{"UpdateConflicts", testUserUpdateConflicts},
 		{"UpdateNotFound", testUserUpdateNotFound},
+		{"UpdateFnError", testUserUpdateFnError},
+		{"UpdateKeepsConcurrentChange", testUserUpdateKeepsConcurrentChange},
+		{"UpdateSerialises", testUserUpdateSerialises},
+		{"UpdateInTx", testUserUpdateInTx},
 		{"SetLastLogin", testUserSetLastLogin},
 		{"Delete", testUserDelete},
 		{"PasswordHistory", testUserPasswordHistory},
@@ -203,7 +210,7 @@ func testUserUpdate(t *testing.T, st store.Store) {
 	w.Email = "ADA.L@example.com"
 	w.Username = "Countess"
 	w.UpdatedAt = base.Add(time.Hour)
-	require.NoError(t, st.Users().Update(ctx(t), w))
+	require.NoError(t, replaceUser(st, w))
 
 	got, err := st.Users().ByID(ctx(t), u.ID)
 	require.NoError(t, err)
@@ -220,7 +227,7 @@ func testUserUpdate(t *testing.T, st store.Store) {
 	got.Status = store.StatusActive
 	got.EmailVerified, got.TwoFactorEnabled, got.TwoFactorMethod = false, false, ""
 	got.Preferences = store.Preferences{}
-	require.NoError(t, st.Users().Update(ctx(t), got))
+	require.NoError(t, replaceUser(st, got))
 	again, err := st.Users().ByID(ctx(t), u.ID)
 	require.NoError(t, err)
 	assert.Equal(t, normUser(got), normUser(again))
@@ -230,7 +237,7 @@ func testUserUpdate(t *testing.T, st store.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, normUser(other), normUser(o))
 	o.Username = "countess"
-	assert.NoError(t, st.Users().Update(ctx(t), o))
+	assert.NoError(t, replaceUser(st, o))
 }
 
 func testUserUpdateConflicts(t *testing.T, st store.Store) {
@@ -239,12 +246,12 @@ func testUserUpdateConflicts(t *testing.T, st store.Store) {
 
 	c := *b
 	c.Email = "ADA@example.COM"
-	err := st.Users().Update(ctx(t), &c)
+	err := replaceUser(st, &c)
 	isErr(t, err, store.ErrEmailTaken)
 
 	c = *b
 	c.Username = "Ada"
-	err = st.Users().Update(ctx(t), &c)
+	err = replaceUser(st, &c)
 	isErr(t, err, store.ErrUsernameTaken)
 
 	got, err := st.Users().ByID(ctx(t), b.ID)
@@ -254,14 +261,14 @@ func testUserUpdateConflicts(t *testing.T, st store.Store) {
 	// Changing the case of one's own email is not a clash.
 	c = *b
 	c.Email = "BOB@example.com"
-	assert.NoError(t, st.Users().Update(ctx(t), &c))
+	assert.NoError(t, replaceUser(st, &c))
 }
 
 func testUserUpdateNotFound(t *testing.T, st store.Store) {
 	for _, id := range []string{missingID, badID} {
 		u := fullUser()
 		u.ID = id
-		isErr(t, st.Users().Update(ctx(t), u), store.ErrUserNotFound, id)
+		isErr(t, replaceUser(st, u), store.ErrUserNotFound, id)
 	}
 	_, err := st.Users().ByEmail(ctx(t), "ada@example.com")
 	isErr(t, err, store.ErrUserNotFound, "Update does not insert")
@@ -412,4 +419,106 @@ func testUserConcurrentSameEmail(t *testing.T, st store.Store) {
 	assert.Equal(t, n-1, taken, "the others get ErrEmailTaken")
 	_, err := st.Users().ByEmail(ctx(t), "RACE@example.com")
 	assert.NoError(t, err)
+}
+
+// replaceUser writes every field of w over the stored row, through the one
+// Update the store offers.
+func replaceUser(st store.Repos, w *store.User) error {
+	_, err := st.Users().Update(context.Background(), w.ID, func(u *store.User) error {
+		created := u.CreatedAt
+		*u = *w
+		u.CreatedAt = created
+		return nil
+	})
+	return err
+}
+
+func testUserUpdateFnError(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	boom := errors.New("boom")
+	_, err := st.Users().Update(ctx(t), u.ID, func(u *store.User) error {
+		u.Bio = "written?"
+		return boom
+	})
+	assert.ErrorIs(t, err, boom, "fn's error comes back as is")
+	got, err := st.Users().ByID(ctx(t), u.ID)
+	require.NoError(t, err)
+	assert.Empty(t, got.Bio, "nothing is written when fn fails")
+}
+
+// testUserUpdateKeepsConcurrentChange is the stale-copy bug: a service
+// read the user, did slow work (hashing a password), and wrote its copy
+// back, undoing a suspension made meanwhile. Update starts from the row as
+// it is and writes only what fn changed.
+func testUserUpdateKeepsConcurrentChange(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	stale, err := st.Users().ByID(ctx(t), u.ID)
+	require.NoError(t, err)
+
+	// Meanwhile an admin suspends the account.
+	_, err = st.Users().Update(ctx(t), u.ID, func(u *store.User) error {
+		u.Status, u.SuspendedReason = store.StatusSuspended, "abuse"
+		return nil
+	})
+	require.NoError(t, err)
+
+	// The slow path now writes the one field it changed.
+	got, err := st.Users().Update(ctx(t), u.ID, func(u *store.User) error {
+		assert.Equal(t, store.StatusSuspended, u.Status, "fn sees the row as it is now")
+		u.PasswordHash = stale.PasswordHash + "-new"
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusSuspended, got.Status)
+	again, err := st.Users().ByID(ctx(t), u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusSuspended, again.Status, "the suspension survives")
+	assert.Equal(t, "abuse", again.SuspendedReason)
+	assert.Equal(t, stale.PasswordHash+"-new", again.PasswordHash)
+}
+
+// testUserUpdateSerialises runs read-modify-writes of one row in parallel:
+// the row lock makes each see the previous one's result, so none is lost.
+func testUserUpdateSerialises(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := st.Users().Update(context.Background(), u.ID, func(u *store.User) error {
+				u.Bio += "x"
+				return nil
+			})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	got, err := st.Users().ByID(ctx(t), u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, strings.Repeat("x", n), got.Bio, "no update is lost")
+}
+
+func testUserUpdateInTx(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	boom := errors.New("later step failed")
+	err := st.InTx(ctx(t), func(tx store.Repos) error {
+		if _, err := tx.Users().Update(ctx(t), u.ID, func(u *store.User) error {
+			u.Bio = "in tx"
+			return nil
+		}); err != nil {
+			return err
+		}
+		return boom
+	})
+	assert.ErrorIs(t, err, boom)
+	got, err := st.Users().ByID(ctx(t), u.ID)
+	require.NoError(t, err)
+	assert.Empty(t, got.Bio, "an update inside a transaction rolls back with it")
 }
