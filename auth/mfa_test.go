@@ -99,8 +99,12 @@ func (e *mfaEnv) lastCode(addr string) string {
 	e.t.Helper()
 	e.async.Close()
 	code := ""
+	// Background mail arrives in any order (the verification mail may come
+	// after the code): take the newest message that has a code.
 	for _, m := range e.box.MessagesTo(addr) {
-		code = regexp.MustCompile(`\b[0-9]{6}\b`).FindString(m.Text)
+		if c := regexp.MustCompile(`\b[0-9]{6}\b`).FindString(m.Text); c != "" {
+			code = c
+		}
 	}
 	require.NotEmpty(e.t, code)
 	return code
