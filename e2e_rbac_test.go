@@ -309,12 +309,13 @@ func TestE2ESessions(t *testing.T) {
 }
 
 // TestE2ERevocationAcrossInstances revokes a session through one Manager
-// and checks that a second Manager on the same PostgreSQL refuses its
-// access token once the staleness bound has passed.
+// and checks that a second Manager on the same PostgreSQL, as another
+// process (it hears none of the first one's changes), refuses its access
+// token once the staleness bound has passed.
 func TestE2ERevocationAcrossInstances(t *testing.T) {
 	st := dbtest.Postgres(t)
 	a := newRBACEnv(t, st)
-	b := newE2E(t, st, usermgmt.WithClock(a.clock.Now)) // same store, same keys, same clock
+	b := newE2E(t, dbtest.OtherProcess(st), usermgmt.WithClock(a.clock.Now)) // same database, same keys, same clock
 	tk := a.login(t, "user@example.com", e2ePassword)
 	require.Equal(t, 200, b.get(t, "/users/profile", e2eBearer(tk.AccessToken)...).Status, "b knows the session")
 

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -15,6 +14,7 @@ import (
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/ratelimit"
+	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/twofa"
 )
@@ -22,11 +22,17 @@ import (
 // sessionConfig groups the session and refresh-token durations.
 type sessionConfig struct {
 	refreshTTL, lifetime, idle, reuseGrace, staleness time.Duration
-	stalenessSet                                      bool
 }
 
 // Option configures a Manager. Later options win.
 type Option func(*config)
+
+// tokenConfig is auth.TokenConfig plus whether WithAccessTokenTTL was
+// given, so that a zero TTL is refused rather than taken for the default.
+type tokenConfig struct {
+	auth.TokenConfig
+	ttlSet bool
+}
 
 type config struct {
 	logger          *slog.Logger
@@ -39,7 +45,7 @@ type config struct {
 	version         string
 	hasher          auth.Hasher
 	policy          auth.PasswordPolicy
-	tokens          auth.TokenConfig
+	tokens          tokenConfig
 	session         sessionConfig
 	lockout         store.LockoutPolicy
 	requireVerified bool
@@ -68,42 +74,12 @@ func defaultConfig() config {
 		hasher:       auth.Bcrypt{Cost: 12},
 		limits:       httpapi.DefaultLimits(),
 		cleanupEvery: 10 * time.Minute,
+		session: sessionConfig{
+			refreshTTL: 7 * 24 * time.Hour,
+			lifetime:   30 * 24 * time.Hour,
+			staleness:  sessions.DefaultStaleness,
+		},
 	}
-}
-
-func (c *config) validate() error {
-	errs := append([]error(nil), c.errs...)
-	if c.logger == nil {
-		errs = append(errs, errors.New("WithLogger: nil logger"))
-	}
-	if c.now == nil {
-		errs = append(errs, errors.New("WithClock: nil clock"))
-	}
-	if c.mailer == nil {
-		errs = append(errs, errors.New("WithMailer: nil mailer"))
-	}
-	if c.sms == nil {
-		errs = append(errs, errors.New("WithSMSSender: nil sender"))
-	}
-	if c.baseURL == nil || (c.baseURL.Scheme != "http" && c.baseURL.Scheme != "https") || c.baseURL.Host == "" {
-		errs = append(errs, errors.New("WithBaseURL: want an absolute http or https URL"))
-	}
-	if c.hasher == nil {
-		errs = append(errs, errors.New("WithHasher: nil hasher"))
-	}
-	if c.bodyLimit <= 0 {
-		errs = append(errs, errors.New("WithBodyLimit: limit must be positive"))
-	}
-	if c.cleanupEvery <= 0 {
-		errs = append(errs, errors.New("WithCleanupInterval: interval must be positive"))
-	}
-	for _, k := range c.encKeys {
-		if len(k) != twofa.KeySize {
-			errs = append(errs, fmt.Errorf("WithEncryptionKey: keys must be %d bytes", twofa.KeySize))
-			break
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // WithLogger sets the logger for access logs and internal errors. Secrets
@@ -195,12 +171,7 @@ func WithPasswordPolicy(p auth.PasswordPolicy) Option {
 
 // WithAccessTokenTTL sets how long access tokens live. Default: 15 minutes.
 func WithAccessTokenTTL(d time.Duration) Option {
-	return func(c *config) {
-		if d <= 0 {
-			c.errs = append(c.errs, errors.New("WithAccessTokenTTL: must be positive"))
-		}
-		c.tokens.TTL = d
-	}
+	return func(c *config) { c.tokens.TTL, c.tokens.ttlSet = d, true }
 }
 
 // WithSigningKeys makes these keys (ed25519.PrivateKey or a P-256
@@ -266,10 +237,11 @@ func WithRefreshReuseGrace(d time.Duration) Option {
 }
 
 // WithSessionStaleness bounds how long a revoked session, a disabled user
-// or a removed role may still be honoured by another instance's cache.
-// Default: 5 seconds; 0 checks the store on every request.
+// or a removed role may still be honoured by another instance's cache (the
+// instance that made the change refuses at once). Default: 5 seconds; 0
+// checks the store on every request.
 func WithSessionStaleness(d time.Duration) Option {
-	return func(c *config) { c.session.staleness, c.session.stalenessSet = d, true }
+	return func(c *config) { c.session.staleness = d }
 }
 
 // WithLockout sets when failed logins lock an identifier. Default: 5
@@ -302,12 +274,7 @@ func WithEmailLinks(verifyPath, resetPath string) Option {
 // WithRateLimit sets the per-client limit on every route but the probes,
 // in requests per minute; 0 turns it off. Default: 100.
 func WithRateLimit(perMinute int) Option {
-	return func(c *config) {
-		if perMinute < 0 {
-			c.errs = append(c.errs, errors.New("WithRateLimit: must not be negative"))
-		}
-		c.limits.PerClient = ratelimit.Limit{Requests: perMinute, Window: time.Minute}
-	}
+	return func(c *config) { c.limits.PerClient = ratelimit.Limit{Requests: perMinute, Window: time.Minute} }
 }
 
 // WithRateLimits sets every limit at once (see httpapi.Limits). Default:

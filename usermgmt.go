@@ -121,7 +121,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 
 func (m *Manager) buildServices() error {
 	c := &m.cfg
-	tc := c.tokens
+	tc := c.tokens.TokenConfig
 	if tc.Issuer == "" {
 		tc.Issuer = strings.TrimSuffix(c.baseURL.String(), "/")
 	}
@@ -134,12 +134,10 @@ func (m *Manager) buildServices() error {
 		return err
 	}
 	m.mail = notify.NewAsync(c.mailer, c.logger, 16, 30*time.Second)
-	var staleness time.Duration // the auth default
-	if c.session.stalenessSet {
-		staleness = c.session.staleness
-		if staleness == 0 {
-			staleness = -1 // check every request
-		}
+	m.sessions, err = sessions.New(sessions.Config{Store: m.store, Audit: m.audit, Now: c.now,
+		Staleness: c.session.staleness, Logger: c.logger})
+	if err != nil {
+		return err
 	}
 	key, previous := c.encryptionKeys()
 	m.twofa, err = twofa.New(twofa.Config{
@@ -156,21 +154,17 @@ func (m *Manager) buildServices() error {
 		VerifyEmailPath: c.verifyPath, ResetPasswordPath: c.resetPath,
 		Lockout: c.lockout, RequireVerifiedEmail: c.requireVerified,
 		RefreshTTL: c.session.refreshTTL, SessionLifetime: c.session.lifetime,
-		IdleTimeout: c.session.idle, ReuseGrace: c.session.reuseGrace, Staleness: staleness,
+		IdleTimeout: c.session.idle, ReuseGrace: c.session.reuseGrace, Sessions: m.sessions,
 		SecondFactor: m.twofa, Now: c.now, Logger: c.logger,
 	})
 	if err != nil {
 		return err
 	}
 	m.users = users.New(m.store, m.audit, c.now)
-	m.sessions = sessions.New(m.store, m.audit, c.now, m.auth.ForgetSession)
-	m.rbac = rbac.New(m.store, m.audit, c.now, func(userID string) {
-		if userID == "" {
-			m.auth.ForgetAll()
-			return
-		}
-		m.auth.ForgetUser(userID)
-	})
+	// The store announces every change to a user, a role or a session
+	// (store.Changes); the sessions service drops what it cached, so no
+	// service needs to tell another.
+	m.rbac = rbac.New(m.store, m.audit, c.now, nil)
 	return nil
 }
 
@@ -185,6 +179,7 @@ func (m *Manager) Migrate(ctx context.Context) error { return m.store.Migrate(ct
 // Close waits for mail still being sent, then closes the store.
 func (m *Manager) Close() error {
 	m.mail.Close()
+	m.sessions.Close()
 	return m.store.Close()
 }
 

@@ -167,7 +167,6 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 	if err != nil {
 		return err
 	}
-	s.forgetUser(u.ID)
 	s.mailPasswordChanged(ctx, u)
 	return nil
 }
@@ -222,7 +221,6 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 	if err != nil {
 		return err
 	}
-	s.forgetUser(u.ID, sessionID)
 	s.mailPasswordChanged(ctx, u)
 	return nil
 }

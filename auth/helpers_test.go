@@ -12,8 +12,10 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/internal/dbtest"
 	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
+	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/bunstore"
 )
@@ -70,11 +72,30 @@ func (e *svcEnv) service(edit func(*auth.Config)) *auth.Service {
 	return newTestService(e.t, e.st, e.clock, e.async, edit)
 }
 
+// otherInstance returns a Service as another instance sharing the
+// database would run it: it hears none of this process's changes, so it
+// serves its cache for up to staleness.
+func (e *svcEnv) otherInstance(staleness time.Duration) *auth.Service {
+	e.t.Helper()
+	return newTestService(e.t, dbtest.OtherProcess(e.st), e.clock, e.async, withStaleness(staleness))
+}
+
+// withStaleness gives a Service its own sessions service with that bound.
+func withStaleness(d time.Duration) func(*auth.Config) {
+	return func(c *auth.Config) {
+		svc, err := sessions.New(sessions.Config{Store: c.Store, Audit: c.Audit, Now: c.Now, Staleness: d})
+		if err != nil {
+			panic(err)
+		}
+		c.Sessions = svc
+	}
+}
+
 // newTestService returns an auth.Service on st with the clock and mail
 // queue, fast hashing, its own token issuer and the app at
 // https://app.example.com; edit, when not nil, changes the configuration
 // before New.
-func newTestService(t testing.TB, st *bunstore.Store, clock *testkit.Clock, mail *notify.Async, edit func(*auth.Config)) *auth.Service {
+func newTestService(t testing.TB, st store.Store, clock *testkit.Clock, mail *notify.Async, edit func(*auth.Config)) *auth.Service {
 	t.Helper()
 	tokens, err := auth.NewTokens(st, auth.TokenConfig{
 		Issuer: "https://issuer.test", Audience: "https://issuer.test", Now: clock.Now})

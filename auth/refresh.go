@@ -26,14 +26,14 @@ func (s *Service) Refresh(ctx context.Context, token, fingerprint string) (*Toke
 		return nil, err
 	}
 	now := s.now()
-	st, err := s.sessionState(ctx, rt.SessionID, now)
+	st, err := s.sessions.State(ctx, rt.SessionID)
 	if errors.Is(err, store.ErrUnauthenticated) {
 		return nil, store.ErrInvalidRefreshToken
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !st.active(now) || !sameFingerprint(st.fingerprint, fingerprint) {
+	if !st.Active(now) || !sameFingerprint(st.FingerprintHash, fingerprint) {
 		return nil, store.ErrInvalidRefreshToken
 	}
 	if rt.UsedAt != nil {
@@ -42,7 +42,7 @@ func (s *Service) Refresh(ctx context.Context, token, fingerprint string) (*Toke
 	if !now.Before(rt.ExpiresAt) {
 		return nil, store.ErrInvalidRefreshToken
 	}
-	if s.cfg.IdleTimeout > 0 && now.Sub(st.lastSeen) > s.cfg.IdleTimeout {
+	if s.cfg.IdleTimeout > 0 && now.Sub(st.LastSeenAt) > s.cfg.IdleTimeout {
 		if err := s.revoke(ctx, rt.SessionID, rt.UserID, "idle", "session.expire"); err != nil {
 			return nil, err
 		}
@@ -56,7 +56,7 @@ func (s *Service) Refresh(ctx context.Context, token, fingerprint string) (*Toke
 	// atomic step (one statement on PostgreSQL).
 	entry := s.audit.Prepare(ctx, audit.Entry{Action: "auth.refresh", TargetID: rt.UserID, ActorID: rt.UserID,
 		Metadata: map[string]string{"session_id": rt.SessionID}})
-	err = s.st.RefreshTokens().Rotate(ctx, rt.ID, now, s.newRefresh(rt.SessionID, rt.UserID, st.expiresAt, next, now), &entry)
+	err = s.st.RefreshTokens().Rotate(ctx, rt.ID, now, s.newRefresh(rt.SessionID, rt.UserID, st.ExpiresAt, next, now), &entry)
 	if errors.Is(err, store.ErrInvalidRefreshToken) {
 		// Another request spent the token a moment ago.
 		return nil, s.reused(ctx, rt, 0)
@@ -64,7 +64,7 @@ func (s *Service) Refresh(ctx context.Context, token, fingerprint string) (*Toke
 	if err != nil {
 		return nil, err
 	}
-	return s.sign(ctx, rt.UserID, rt.SessionID, st.roles, next)
+	return s.sign(ctx, rt.UserID, rt.SessionID, st.Roles, next)
 }
 
 // reused handles a spent refresh token: within the grace it is a client's
@@ -79,8 +79,7 @@ func (s *Service) reused(ctx context.Context, rt *store.RefreshToken, since time
 	return store.ErrInvalidRefreshToken
 }
 
-// revoke revokes one session with its audit row and drops what this
-// process cached about it.
+// revoke revokes one session with its audit row.
 func (s *Service) revoke(ctx context.Context, sessionID, userID, reason, action string) error {
 	err := s.st.InTx(ctx, func(tx store.Repos) error {
 		if err := tx.Sessions().Revoke(ctx, sessionID, s.now(), reason); err != nil {
@@ -89,20 +88,7 @@ func (s *Service) revoke(ctx context.Context, sessionID, userID, reason, action 
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: userID, ActorID: userID,
 			Outcome: store.OutcomeFailure, Metadata: map[string]string{"session_id": sessionID, "reason": reason}})
 	})
-	s.forgetSession(sessionID)
 	return err
-}
-
-// canHoldSession reports whether the account's status allows a live
-// session.
-func canHoldSession(u *store.User, now time.Time) bool {
-	switch u.Status {
-	case store.StatusActive:
-		return true
-	case store.StatusSuspended:
-		return u.SuspendedUntil != nil && !now.Before(*u.SuspendedUntil)
-	}
-	return false
 }
 
 // Logout revokes the session of a refresh token. A spent token of the
@@ -123,6 +109,5 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.logout", TargetID: rt.UserID, ActorID: rt.UserID,
 			Metadata: map[string]string{"session_id": rt.SessionID}})
 	})
-	s.forgetSession(rt.SessionID)
 	return err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/notify"
+	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -49,10 +50,10 @@ type Config struct {
 	// it was spent (a client's parallel refresh) without revoking the
 	// session. Default 0.
 	ReuseGrace time.Duration
-	// Staleness bounds how long a revoked session or a changed user may
-	// still be served from this process's cache. Zero means 5 seconds; a
-	// negative value checks the store on every request.
-	Staleness time.Duration
+	// Sessions answers whether a session is live and what its user may do
+	// (see package sessions). Default: a sessions.Service on Store with
+	// sessions.DefaultStaleness.
+	Sessions *sessions.Service
 	// PasswordHistory is how many previous passwords are refused. Default 5.
 	PasswordHistory int
 	VerifyTTL       time.Duration // 24 hours
@@ -74,7 +75,6 @@ func (c *Config) defaults() {
 	setDur(&c.VerifyTTL, 24*time.Hour)
 	setDur(&c.ResetTTL, time.Hour)
 	setDur(&c.InviteTTL, 7*24*time.Hour)
-	setDur(&c.Staleness, 5*time.Second)
 	if c.Lockout.Threshold == 0 {
 		c.Lockout.Threshold = 5
 	}
@@ -114,7 +114,7 @@ type Service struct {
 	st         store.Store
 	audit      *audit.Log
 	tokens     *Tokens
-	principals *principalCache
+	sessions   *sessions.Service
 
 	dummyOnce sync.Once
 	dummyHash string
@@ -135,9 +135,17 @@ func New(cfg Config) (*Service, error) {
 	case cfg.BaseURL == nil:
 		return nil, errors.New("auth: nil base URL")
 	}
+	if cfg.Sessions == nil {
+		var err error
+		cfg.Sessions, err = sessions.New(sessions.Config{Store: cfg.Store, Audit: cfg.Audit, Now: cfg.Now,
+			Staleness: sessions.DefaultStaleness, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return &Service{
 		cfg: cfg, st: cfg.Store, audit: cfg.Audit, tokens: cfg.Tokens,
-		principals: newPrincipalCache(100_000),
+		sessions: cfg.Sessions,
 	}, nil
 }
 

@@ -86,7 +86,7 @@ func TestServiceAuthenticate(t *testing.T) {
 
 		t.Run("LogoutOtherInstance", func(t *testing.T) {
 			e := newSvcEnv(t, st, nil)
-			other := e.service(func(c *auth.Config) { c.Staleness = 5 * time.Second })
+			other := e.otherInstance(5 * time.Second)
 			e.register("auth-other@example.com", "")
 			p := e.login("auth-other@example.com", svcPassword)
 			_, err := other.Authenticate(ctx, p.AccessToken, "")
@@ -110,9 +110,8 @@ func TestServiceAuthenticate(t *testing.T) {
 
 		t.Run("NoStaleness", func(t *testing.T) {
 			e := newSvcEnv(t, st, nil)
-			// A negative Staleness checks the store on every request (zero
-			// takes the 5 s default).
-			other := e.service(func(c *auth.Config) { c.Staleness = -1 })
+			// Staleness 0 checks the store on every request.
+			other := e.otherInstance(0)
 			e.register("auth-nostale@example.com", "")
 			p := e.login("auth-nostale@example.com", svcPassword)
 			_, err := other.Authenticate(ctx, p.AccessToken, "")
@@ -145,19 +144,28 @@ func TestServiceAuthenticate(t *testing.T) {
 			_, err := e.svc.Authenticate(ctx, p.AccessToken, "")
 			require.NoError(t, err)
 
+			// A status change written through the store takes effect in
+			// this process at once, without waiting for the bound.
 			e.setStatus(u.ID, func(u *store.User) { u.Status = store.StatusSuspended })
-			e.clock.Advance(5 * time.Second)
 			_, err = e.svc.Authenticate(ctx, p.AccessToken, "")
 			requireCode(t, store.ErrUnauthenticated, err)
-
-			// ForgetUser makes a status change take effect at once.
 			e.setStatus(u.ID, func(u *store.User) { u.Status = store.StatusActive })
-			e.clock.Advance(5 * time.Second)
 			_, err = e.svc.Authenticate(ctx, p.AccessToken, "")
 			require.NoError(t, err)
 			e.setStatus(u.ID, func(u *store.User) { u.Status = store.StatusDeactivated })
-			e.svc.ForgetUser(u.ID)
 			_, err = e.svc.Authenticate(ctx, p.AccessToken, "")
+			requireCode(t, store.ErrUnauthenticated, err)
+
+			// Another instance sees it within the staleness bound.
+			other := e.otherInstance(5 * time.Second)
+			e.setStatus(u.ID, func(u *store.User) { u.Status = store.StatusActive })
+			_, err = other.Authenticate(ctx, p.AccessToken, "")
+			require.NoError(t, err)
+			e.setStatus(u.ID, func(u *store.User) { u.Status = store.StatusSuspended })
+			_, err = other.Authenticate(ctx, p.AccessToken, "")
+			require.NoError(t, err, "served from its cache within the bound")
+			e.clock.Advance(5 * time.Second)
+			_, err = other.Authenticate(ctx, p.AccessToken, "")
 			requireCode(t, store.ErrUnauthenticated, err)
 		})
 	})
@@ -309,7 +317,6 @@ func TestServiceRefresh(t *testing.T) {
 			u := e.register("ref-susp@example.com", "")
 			p1 := e.login("ref-susp@example.com", svcPassword)
 			e.setStatus(u.ID, func(u *store.User) { u.Status = store.StatusSuspended })
-			e.svc.ForgetUser(u.ID)
 			e.clock.Advance(5 * time.Second)
 			_, err := e.svc.Refresh(ctx, p1.RefreshToken, "")
 			requireCode(t, store.ErrInvalidRefreshToken, err)

@@ -7,6 +7,8 @@ package sessions
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -14,27 +16,68 @@ import (
 	"github.com/usermgmt/usermgmt/store"
 )
 
-// Service manages sessions. It is safe for concurrent use.
-type Service struct {
-	st    store.Store
-	audit *audit.Log
-	now   func() time.Time
-	// revoked is told about each revoked session so this process's caches
-	// refuse it at once.
-	revoked func(sessionID string)
+// Config is what a Service needs. Zero values take the defaults named per
+// field.
+type Config struct {
+	Store store.Store
+	Audit *audit.Log
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// Staleness bounds how long a session's state (revoked or not, the
+	// user's status and roles) may be served from this process's cache.
+	// Changes this process writes drop it at once; changes made by other
+	// instances show within the bound. 0 asks the store on every request.
+	// Callers wanting the usual bound pass DefaultStaleness.
+	Staleness time.Duration
+	// CacheSize bounds the number of cached session states. Default 100,000.
+	CacheSize int
+	// Logger receives failures that do not fail a request. Default: discard.
+	Logger *slog.Logger
 }
 
-// New returns a Service; revoked, which may be nil, is called with each
-// session id this Service revokes.
-func New(st store.Store, log *audit.Log, now func() time.Time, revoked func(sessionID string)) *Service {
-	if now == nil {
-		now = time.Now
-	}
-	if revoked == nil {
-		revoked = func(string) {}
-	}
-	return &Service{st: st, audit: log, now: now, revoked: revoked}
+// Service manages sessions: it lists and revokes them, and answers, from a
+// bounded cache, whether a session is live and what its user may do. It is
+// the one home of a session's lifecycle: every revocation goes through the
+// store, which announces it (store.Changes), and the cache drops what it
+// knew. It is safe for concurrent use.
+type Service struct {
+	st        store.Store
+	audit     *audit.Log
+	now       func() time.Time
+	staleness time.Duration
+	log       *slog.Logger
+	cache     *stateCache
+	cancel    func()
 }
+
+// New returns a Service. Call Close when done with it, to stop listening
+// to the store's changes.
+func New(cfg Config) (*Service, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("sessions: nil store")
+	case cfg.Audit == nil:
+		return nil, errors.New("sessions: nil audit log")
+	case cfg.Staleness < 0:
+		return nil, errors.New("sessions: negative staleness")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 100_000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{st: cfg.Store, audit: cfg.Audit, now: func() time.Time { return cfg.Now().UTC() },
+		staleness: cfg.Staleness, log: cfg.Logger, cache: newStateCache(cfg.CacheSize)}
+	s.cancel = cfg.Store.Subscribe(s.forget)
+	return s, nil
+}
+
+// Close stops the Service listening to the store's changes.
+func (s *Service) Close() { s.cancel() }
 
 // Info is a session as its owner sees it.
 type Info struct {
@@ -67,17 +110,13 @@ func (s *Service) Revoke(ctx context.Context, userID, sessionID string) error {
 		if sess.UserID != userID || !sess.Active(s.now()) {
 			return store.ErrSessionNotFound
 		}
-		if err := tx.Sessions().Revoke(ctx, sessionID, s.now().UTC(), "user"); err != nil {
+		if err := tx.Sessions().Revoke(ctx, sessionID, s.now(), "user"); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "session.revoke", TargetID: userID,
 			Metadata: map[string]string{"session_id": sessionID}})
 	})
-	if err != nil {
-		return err
-	}
-	s.revoked(sessionID)
-	return nil
+	return err
 }
 
 // RevokeOthers revokes every live session of the user but current and
@@ -93,26 +132,30 @@ func (s *Service) RevokeAll(ctx context.Context, userID, reason string) (int, er
 }
 
 func (s *Service) revokeAll(ctx context.Context, userID, keep, reason, action string) (int, error) {
-	live, err := s.st.Sessions().ListByUser(ctx, userID, s.now())
-	if err != nil {
-		return 0, err
-	}
 	var n int
-	err = s.st.InTx(ctx, func(tx store.Repos) error {
+	err := s.st.InTx(ctx, func(tx store.Repos) error {
 		var err error
-		if n, err = tx.Sessions().RevokeByUser(ctx, userID, keep, s.now().UTC(), reason); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: userID,
-			Metadata: map[string]string{"revoked": strconv.Itoa(n), "reason": reason}})
+		n, err = s.RevokeUser(ctx, tx, userID, keep, reason, action)
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	for _, sess := range live {
-		if sess.ID != keep {
-			s.revoked(sess.ID)
-		}
-	}
 	return n, nil
+}
+
+// RevokeUser revokes, inside the caller's transaction tx, every live
+// session of the user but keep (which may be empty), with its audit row
+// (action, such as "session.revoke_all"), and returns how many it revoked.
+// It is the one call for services that end a user's sessions as part of a
+// change (suspension, deactivation, deletion, erasure): once tx commits,
+// this process refuses those sessions' access tokens at once, and other
+// instances within the staleness bound.
+func (s *Service) RevokeUser(ctx context.Context, tx store.Repos, userID, keep, reason, action string) (int, error) {
+	n, err := tx.Sessions().RevokeByUser(ctx, userID, keep, s.now(), reason)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: userID,
+		Metadata: map[string]string{"revoked": strconv.Itoa(n), "reason": reason}})
 }

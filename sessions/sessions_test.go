@@ -21,8 +21,9 @@ func TestService(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
 		ctx := context.Background()
 		now := func() time.Time { return fixed }
-		var revoked []string
-		svc := sessions.New(st, audit.New(st, now), now, func(id string) { revoked = append(revoked, id) })
+		svc, err := sessions.New(sessions.Config{Store: st, Audit: audit.New(st, now), Now: now, Staleness: time.Hour})
+		require.NoError(t, err)
+		t.Cleanup(svc.Close)
 		newUser := func(email string) string {
 			u := &store.User{Email: email, CreatedAt: fixed, UpdatedAt: fixed}
 			require.NoError(t, st.Users().Create(ctx, u))
@@ -36,6 +37,15 @@ func TestService(t *testing.T) {
 		}
 		a1, a2, a3 := open(ada, fixed.Add(-3*time.Minute)), open(ada, fixed.Add(-2*time.Minute)), open(ada, fixed.Add(-time.Minute))
 		b1 := open(bob, fixed)
+		// live reports what the (hour-long) cache says of a session.
+		live := func(id string) bool {
+			st, err := svc.State(ctx, id)
+			require.NoError(t, err)
+			return st.Active(fixed)
+		}
+		for _, id := range []string{a1, a2, a3, b1} {
+			require.True(t, live(id), "cached as live")
+		}
 
 		list, err := svc.List(ctx, ada, a2)
 		require.NoError(t, err)
@@ -48,23 +58,42 @@ func TestService(t *testing.T) {
 		t.Run("OthersSessionIsNotFound", func(t *testing.T) {
 			assert.ErrorIs(t, svc.Revoke(ctx, ada, b1), store.ErrSessionNotFound)
 			assert.ErrorIs(t, svc.Revoke(ctx, ada, "nope"), store.ErrSessionNotFound)
-			assert.Empty(t, revoked)
+			assert.True(t, live(b1))
 		})
 		t.Run("RevokeOne", func(t *testing.T) {
 			require.NoError(t, svc.Revoke(ctx, ada, a1))
-			assert.Equal(t, []string{a1}, revoked)
+			assert.False(t, live(a1), "refused at once, though the cache is an hour long")
+			assert.True(t, live(a2))
 			assert.ErrorIs(t, svc.Revoke(ctx, ada, a1), store.ErrSessionNotFound, "already revoked")
 		})
 		t.Run("RevokeOthers", func(t *testing.T) {
-			revoked = nil
 			n, err := svc.RevokeOthers(ctx, ada, a2)
 			require.NoError(t, err)
 			assert.Equal(t, 1, n)
-			assert.Equal(t, []string{a3}, revoked)
+			assert.False(t, live(a3), "refused at once")
+			assert.True(t, live(a2), "the current one stays")
+			assert.True(t, live(b1), "another user's stay")
 			list, err := svc.List(ctx, ada, a2)
 			require.NoError(t, err)
 			require.Len(t, list, 1)
 			assert.Equal(t, a2, list[0].ID)
+		})
+		t.Run("UserChangeDropsState", func(t *testing.T) {
+			require.True(t, live(b1))
+			_, err := st.Users().Update(ctx, bob, func(u *store.User) error {
+				u.Status = store.StatusSuspended
+				return nil
+			})
+			require.NoError(t, err)
+			assert.False(t, live(b1), "a suspension shows at once")
+		})
+		t.Run("RoleChangeDropsState", func(t *testing.T) {
+			role, err := st.Roles().ByName(ctx, store.RoleModerator)
+			require.NoError(t, err)
+			require.NoError(t, st.Roles().Assign(ctx, ada, role.ID, fixed))
+			got, err := svc.State(ctx, a2)
+			require.NoError(t, err)
+			assert.True(t, got.Permissions["AUDIT_READ"], "a new role shows at once")
 		})
 		t.Run("Audited", func(t *testing.T) {
 			for _, action := range []string{"session.revoke", "session.revoke_all"} {

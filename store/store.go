@@ -25,6 +25,7 @@ type Repos interface {
 // the storetest conformance suite.
 type Store interface {
 	Repos
+	Changes
 	// InTx runs fn in one transaction: it commits when fn returns nil and
 	// rolls back when fn returns an error or panics. fn must use only the
 	// Repos it is given; it may be retried, so it must not have side effects

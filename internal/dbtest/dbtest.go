@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/bunstore"
 )
 
@@ -141,3 +142,13 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// OtherProcess returns st as another process sharing its database sees
+// it: services built on it hear none of the store's change announcements
+// (store.Changes), as an instance on another machine would not, so tests
+// can show what the staleness bound allows.
+func OtherProcess(st store.Store) store.Store { return otherProcess{st} }
+
+type otherProcess struct{ store.Store }
+
+func (otherProcess) Subscribe(func(store.Change)) (cancel func()) { return func() {} }

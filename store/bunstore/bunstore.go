@@ -21,6 +21,7 @@ type Store struct {
 	// time: queueing here instead of in SQLite's busy handler means parallel
 	// requests never see "database is locked". It is nil on PostgreSQL.
 	writeMu *sync.Mutex
+	changes changeHub
 }
 
 var _ store.Store = (*Store)(nil)
@@ -64,9 +65,13 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Repos) error) error {
 	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
+		p := new(pending)
 		err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			return fn(repos{s: s, db: tx, inTx: true})
+			return fn(repos{s: s, db: tx, inTx: true, pending: p})
 		})
+		if err == nil {
+			s.changes.publish(p.changes...)
+		}
 		if !retryable(err) {
 			break
 		}
@@ -79,6 +84,9 @@ type repos struct {
 	s    *Store
 	db   bun.IDB
 	inTx bool
+	// pending holds a transaction's changes until it commits; nil outside
+	// one.
+	pending *pending
 }
 
 // write runs one writing statement, holding the SQLite writer lock when

@@ -114,6 +114,7 @@ func (r roles) Update(ctx context.Context, role *store.Role) error {
 	if err == nil {
 		role.Permissions = m.Permissions
 	}
+	r.changedIf(err, store.Change{Kind: store.RolesChanged})
 	return translate(err, store.ErrRoleNotFound)
 }
 
@@ -128,6 +129,7 @@ func (r roles) Delete(ctx context.Context, id string) error {
 		}
 		return affected(res, store.ErrRoleNotFound)
 	})
+	r.changedIf(err, store.Change{Kind: store.RolesChanged})
 	return translate(err, store.ErrRoleNotFound)
 }
 
@@ -138,6 +140,7 @@ func (r roles) Assign(ctx context.Context, userID, roleID string, at time.Time) 
 		return err
 	})
 	if err == nil {
+		r.changed(store.Change{Kind: store.UserChanged, UserID: userID})
 		return nil
 	}
 	if foreignKeyViolation(err) || invalidInput(err) {
@@ -155,6 +158,7 @@ func (r roles) Unassign(ctx context.Context, userID, roleID string) error {
 		}
 		return affected(res, store.ErrRoleNotFound)
 	})
+	r.changedIf(err, store.Change{Kind: store.UserChanged, UserID: userID})
 	return translate(err, store.ErrRoleNotFound)
 }
 

@@ -127,6 +127,7 @@ func (r sessions) Revoke(ctx context.Context, id string, at time.Time, reason st
 		}
 		return affected(res, store.ErrSessionNotFound)
 	})
+	r.changedIf(err, store.Change{Kind: store.SessionRevoked, SessionID: id})
 	return translate(err, store.ErrSessionNotFound)
 }
 
@@ -150,6 +151,9 @@ func (r sessions) RevokeByUser(ctx context.Context, userID, exceptID string, at 
 	})
 	if invalidInput(err) {
 		return 0, nil
+	}
+	if n > 0 {
+		r.changedIf(err, store.Change{Kind: store.UserSessionsRevoked, UserID: userID})
 	}
 	return n, translate(err, nil)
 }

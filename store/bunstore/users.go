@@ -166,6 +166,7 @@ func (r users) Update(ctx context.Context, id string, fn func(*store.User) error
 	if err != nil {
 		return nil, translate(err, store.ErrUserNotFound)
 	}
+	r.changed(store.Change{Kind: store.UserChanged, UserID: id})
 	return after.user(), nil
 }
 
@@ -225,7 +226,11 @@ func (r users) Delete(ctx context.Context, id string) error {
 		}
 		return affected(res, store.ErrUserNotFound)
 	})
-	return translate(err, store.ErrUserNotFound)
+	if err != nil {
+		return translate(err, store.ErrUserNotFound)
+	}
+	r.changed(store.Change{Kind: store.UserChanged, UserID: id})
+	return nil
 }
 
 // lockUser locks the user's row until tx ends, so that writers replacing

@@ -60,6 +60,7 @@ func groups() []group {
 		{"Avatars", avatarCases()},
 		{"RateLimits", rateLimitCases()},
 		{"Store", storeCases()},
+		{"Changes", changeCases()},
 	}
 }
 

@@ -1,0 +1,42 @@
+package store
+
+// ChangeKind says what a Change is about.
+type ChangeKind uint8
+
+// The changes a store announces. They are what a cache of an authenticated
+// request's facts (the session, the user's status and roles) must drop.
+const (
+	// UserChanged: the user's row, or the roles they hold, changed (or the
+	// user was deleted). UserID names them.
+	UserChanged ChangeKind = iota + 1
+	// SessionRevoked: one session was revoked. SessionID names it.
+	SessionRevoked
+	// UserSessionsRevoked: sessions of UserID were revoked together.
+	UserSessionsRevoked
+	// RolesChanged: a role's permissions changed or a role was deleted, so
+	// every holder may be affected.
+	RolesChanged
+)
+
+// Change is a committed write that others in the process may have cached.
+type Change struct {
+	Kind      ChangeKind
+	UserID    string
+	SessionID string
+}
+
+// Changes is how services learn that a user changed. A Store announces,
+// after each commit, the Changes its writes made: written inside InTx
+// they are announced once the transaction commits, and never when it rolls
+// back; written outside one, after the statement. Subscribers run
+// synchronously, before the write's call returns, so that a change is
+// seen at once by the process that made it (read-your-writes); they must
+// be quick and must not call the store.
+//
+// Changes reach only subscribers of this process. Other instances learn
+// them within the session staleness bound (and, where the store supports
+// it, sooner).
+type Changes interface {
+	// Subscribe calls fn for every Change until cancel is called.
+	Subscribe(fn func(Change)) (cancel func())
+}
