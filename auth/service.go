@@ -110,11 +110,11 @@ func (c *Config) defaults() {
 // Service implements authentication: registration, login, tokens, email
 // verification, password reset and change. It is safe for concurrent use.
 type Service struct {
-	cfg        Config
-	st         store.Store
-	audit      *audit.Log
-	tokens     *Tokens
-	sessions   *sessions.Service
+	cfg      Config
+	st       store.Store
+	audit    *audit.Log
+	tokens   *Tokens
+	sessions *sessions.Service
 
 	dummyOnce sync.Once
 	dummyHash string
