@@ -40,11 +40,7 @@ func (a *api) listRoles(w http.ResponseWriter, r *http.Request) {
 		a.problem(w, r, err)
 		return
 	}
-	items := make([]roleJSON, len(roles))
-	for i, ri := range roles {
-		items[i] = toRoleJSON(ri.Role, ri.UserCount)
-	}
-	writeList(a, w, r, items, roleSorts)
+	a.writeRoles(w, r, roles)
 }
 
 type permissionJSON struct {
@@ -87,7 +83,7 @@ func (a *api) createRole(w http.ResponseWriter, r *http.Request) {
 	if !a.decode(w, r, &in) {
 		return
 	}
-	role, err := a.cfg.RBAC.CreateRole(r.Context(), principal(r).UserID, in.input())
+	role, err := a.cfg.RBAC.CreateRole(r.Context(), in.input())
 	if err != nil {
 		a.problem(w, r, err)
 		return
@@ -100,7 +96,7 @@ func (a *api) updateRole(w http.ResponseWriter, r *http.Request) {
 	if !a.decode(w, r, &in) {
 		return
 	}
-	role, err := a.cfg.RBAC.UpdateRole(r.Context(), principal(r).UserID, r.PathValue("id"), in.input())
+	role, err := a.cfg.RBAC.UpdateRole(r.Context(), r.PathValue("id"), in.input())
 	if err != nil {
 		a.problem(w, r, err)
 		return
@@ -125,10 +121,10 @@ func (a *api) userRoles(w http.ResponseWriter, r *http.Request) {
 	a.writeRoles(w, r, roles)
 }
 
-func (a *api) writeRoles(w http.ResponseWriter, r *http.Request, roles []store.Role) {
+func (a *api) writeRoles(w http.ResponseWriter, r *http.Request, roles []rbac.RoleInfo) {
 	items := make([]roleJSON, len(roles))
-	for i, role := range roles {
-		items[i] = toRoleJSON(role, 0)
+	for i, ri := range roles {
+		items[i] = toRoleJSON(ri.Role, ri.UserCount)
 	}
 	writeList(a, w, r, items, roleSorts)
 }
@@ -146,7 +142,7 @@ func (a *api) assignRole(w http.ResponseWriter, r *http.Request) {
 		a.problem(w, r, store.Validation(store.FieldError{Field: "roleId", Message: "is required"}))
 		return
 	}
-	roles, err := a.cfg.RBAC.Assign(r.Context(), principal(r).UserID, r.PathValue("userId"), in.RoleID)
+	roles, err := a.cfg.RBAC.Assign(r.Context(), r.PathValue("userId"), in.RoleID)
 	if err != nil {
 		a.problem(w, r, err)
 		return
@@ -155,7 +151,7 @@ func (a *api) assignRole(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) unassignRole(w http.ResponseWriter, r *http.Request) {
-	if err := a.cfg.RBAC.Unassign(r.Context(), principal(r).UserID, r.PathValue("userId"), r.PathValue("roleId")); err != nil {
+	if err := a.cfg.RBAC.Unassign(r.Context(), r.PathValue("userId"), r.PathValue("roleId")); err != nil {
 		a.problem(w, r, err)
 		return
 	}

@@ -77,34 +77,45 @@ func (s *Service) permissionsOf(ctx context.Context, r store.Repos, userID strin
 	return perms, nil
 }
 
-// Roles lists every role with its user count, ordered by name.
+// Roles lists every role with its user count, ordered by name. It checks
+// no permission: the HTTP route needs ROLE_READ.
 func (s *Service) Roles(ctx context.Context) ([]RoleInfo, error) {
 	roles, err := s.st.Roles().List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RoleInfo, len(roles))
-	for i, r := range roles {
-		n, err := s.st.Roles().CountUsers(ctx, r.ID)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = RoleInfo{Role: r, UserCount: n}
-	}
-	return out, nil
+	return withCounts(ctx, s.st, roles)
 }
 
-// Role returns one role with its user count, or ErrRoleNotFound.
+// Role returns one role with its user count, or ErrRoleNotFound. It checks
+// no permission: the HTTP route needs ROLE_READ.
 func (s *Service) Role(ctx context.Context, id string) (*RoleInfo, error) {
 	r, err := s.st.Roles().ByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	n, err := s.st.Roles().CountUsers(ctx, r.ID)
+	out, err := withCounts(ctx, s.st, []store.Role{*r})
 	if err != nil {
 		return nil, err
 	}
-	return &RoleInfo{Role: *r, UserCount: n}, nil
+	return &out[0], nil
+}
+
+// withCounts adds each role's user count, asked for all roles in one query.
+func withCounts(ctx context.Context, r store.Repos, roles []store.Role) ([]RoleInfo, error) {
+	ids := make([]string, len(roles))
+	for i, role := range roles {
+		ids[i] = role.ID
+	}
+	counts, err := r.Roles().UserCounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RoleInfo, len(roles))
+	for i, role := range roles {
+		out[i] = RoleInfo{Role: role, UserCount: counts[role.ID]}
+	}
+	return out, nil
 }
 
 // validate checks a role's name and permissions.
@@ -144,33 +155,113 @@ func quote(s string) string {
 	return `"` + s + `"`
 }
 
-// grantable refuses permissions the actor does not hold: nobody grants
-// what they lack.
-func (s *Service) grantable(ctx context.Context, r store.Repos, actorID string, perms []string) error {
-	held, err := s.permissionsOf(ctx, r, actorID)
-	if err != nil {
-		return err
-	}
-	for _, p := range perms {
-		if !held[p] {
-			return store.ErrPermissionDenied.WithMessage("you cannot grant " + p + ", which you do not hold")
+// builtinPermissions returns the fixed permissions of a built-in role,
+// sorted: admin holds every permission, moderator USER_READ, USER_UPDATE
+// and AUDIT_READ, user none.
+func builtinPermissions(name string) []string {
+	var perms []string
+	switch name {
+	case store.RoleAdmin:
+		for _, p := range permissions {
+			perms = append(perms, string(p.Name))
 		}
+	case store.RoleModerator:
+		perms = []string{string(AuditRead), string(UserRead), string(UserUpdate)}
 	}
-	return nil
+	sort.Strings(perms)
+	return perms
 }
 
-// CreateRole creates a custom role. The actor must hold every permission
-// the role grants (ErrPermissionDenied otherwise); a taken name in any
-// letter case is ErrRoleExists.
-func (s *Service) CreateRole(ctx context.Context, actorID string, in RoleInput) (*RoleInfo, error) {
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// authorize lets the actor in ctx run an operation that needs op on a role
+// whose permissions, before and after the change, are perms. The actor
+// must hold op and every one of those permissions: nobody grants, edits,
+// deletes or takes away what they lack, so a role manager cannot hand out
+// or strip powers above their own. SystemActor passes; a context without
+// an actor is ErrUnauthenticated. On refusal it returns the permission the
+// actor lacks, for the audit row.
+func (s *Service) authorize(ctx context.Context, r store.Repos, op Permission, perms ...[]string) (string, error) {
+	actor, err := actorOf(ctx)
+	if err != nil {
+		return "", err
+	}
+	if actor.System {
+		return "", nil
+	}
+	held, err := s.permissionsOf(ctx, r, actor.UserID)
+	if err != nil {
+		return "", err
+	}
+	if !held[string(op)] {
+		return string(op), store.ErrPermissionDenied.WithMessage("this needs the " + string(op) + " permission")
+	}
+	for _, list := range perms {
+		for _, p := range list {
+			if !held[p] {
+				return p, store.ErrPermissionDenied.WithMessage("the role grants " + p + ", which you do not hold")
+			}
+		}
+	}
+	return "", nil
+}
+
+// actorOf returns the actor in ctx, or ErrUnauthenticated when there is
+// none. The changing methods ask first, so that a context without an
+// actor is refused before anything is looked up.
+func actorOf(ctx context.Context) (store.Actor, error) {
+	actor, ok := store.ActorFromContext(ctx)
+	if !ok || actor.IsZero() {
+		return store.Actor{}, store.ErrUnauthenticated
+	}
+	return actor, nil
+}
+
+// refused writes the audit row of a permission refusal, after the
+// transaction that found it rolled back, and marks err so that the HTTP
+// layer, which audits every 403, does not write a second row. Other errors
+// pass through.
+func (s *Service) refused(ctx context.Context, action, targetID, permission string, meta map[string]string, err error) error {
+	if err == nil || permission == "" || s.audit == nil || audit.Recorded(err) {
+		return err
+	}
+	md := map[string]string{"code": store.AsError(err).Code, "permission": permission}
+	for k, v := range meta {
+		md[k] = v
+	}
+	if rerr := s.audit.RecordNow(ctx, audit.Entry{Action: action, TargetID: targetID, Outcome: store.OutcomeDenied, Metadata: md}); rerr != nil {
+		return err
+	}
+	return audit.MarkRecorded(err)
+}
+
+// CreateRole creates a custom role as the actor in ctx, who must hold
+// ROLE_CREATE and every permission the role grants (ErrPermissionDenied,
+// audited as denied). A taken name in any letter case is ErrRoleExists; a
+// context without an actor ErrUnauthenticated.
+func (s *Service) CreateRole(ctx context.Context, in RoleInput) (*RoleInfo, error) {
+	if _, err := actorOf(ctx); err != nil {
+		return nil, err
+	}
 	in, err := validate(in)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
 	role := &store.Role{Name: in.Name, Description: in.Description, Permissions: in.Permissions, CreatedAt: now, UpdatedAt: now}
+	var denied string
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
-		if err := s.grantable(ctx, tx, actorID, in.Permissions); err != nil {
+		if denied, err = s.authorize(ctx, tx, RoleCreate, in.Permissions); err != nil {
 			return err
 		}
 		if err := tx.Roles().Create(ctx, role); err != nil {
@@ -180,34 +271,39 @@ func (s *Service) CreateRole(ctx context.Context, actorID string, in RoleInput) 
 			Metadata: map[string]string{"name": role.Name, "permissions": strings.Join(role.Permissions, " ")}})
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.refused(ctx, "role.create", "", denied, map[string]string{"name": in.Name}, err)
 	}
 	return &RoleInfo{Role: *role}, nil
 }
 
-// UpdateRole replaces a role's name, description and permissions. Built-in
-// roles keep their names, and admin keeps every permission
-// (ErrBuiltinRole). The actor must hold every permission the role will
-// grant.
-func (s *Service) UpdateRole(ctx context.Context, actorID, id string, in RoleInput) (*RoleInfo, error) {
+// UpdateRole replaces a role's name, description and permissions as the
+// actor in ctx, who must hold ROLE_UPDATE and every permission the role
+// grants before and after the change (ErrPermissionDenied, audited as
+// denied). Built-in roles keep their names and their permissions
+// (ErrBuiltinRole); their description may change.
+func (s *Service) UpdateRole(ctx context.Context, id string, in RoleInput) (*RoleInfo, error) {
+	if _, err := actorOf(ctx); err != nil {
+		return nil, err
+	}
 	in, err := validate(in)
 	if err != nil {
 		return nil, err
 	}
 	var out *RoleInfo
+	var denied string
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
 		role, err := tx.Roles().ByID(ctx, id)
 		if err != nil {
 			return err
 		}
+		if denied, err = s.authorize(ctx, tx, RoleUpdate, role.Permissions, in.Permissions); err != nil {
+			return err
+		}
 		if role.BuiltIn && !strings.EqualFold(role.Name, in.Name) {
 			return store.ErrBuiltinRole.WithMessage("built-in roles cannot be renamed")
 		}
-		if role.BuiltIn && role.Name == store.RoleAdmin && len(in.Permissions) != len(permissions) {
-			return store.ErrBuiltinRole.WithMessage("the admin role keeps every permission")
-		}
-		if err := s.grantable(ctx, tx, actorID, in.Permissions); err != nil {
-			return err
+		if role.BuiltIn && !sameSet(in.Permissions, builtinPermissions(role.Name)) {
+			return store.ErrBuiltinRole.WithMessage("the permissions of the built-in role " + role.Name + " are fixed")
 		}
 		if role.BuiltIn {
 			in.Name = role.Name
@@ -216,27 +312,36 @@ func (s *Service) UpdateRole(ctx context.Context, actorID, id string, in RoleInp
 		if err := tx.Roles().Update(ctx, role); err != nil {
 			return err
 		}
-		n, err := tx.Roles().CountUsers(ctx, role.ID)
+		infos, err := withCounts(ctx, tx, []store.Role{*role})
 		if err != nil {
 			return err
 		}
-		out = &RoleInfo{Role: *role, UserCount: n}
+		out = &infos[0]
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "role.update", TargetID: role.ID,
 			Metadata: map[string]string{"name": role.Name, "permissions": strings.Join(role.Permissions, " ")}})
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.refused(ctx, "role.update", id, denied, nil, err)
 	}
 	s.changed("")
 	return out, nil
 }
 
-// DeleteRole deletes a custom role that nobody holds: built-in roles are
+// DeleteRole deletes a custom role that nobody holds, as the actor in ctx,
+// who must hold ROLE_DELETE and every permission the role grants
+// (ErrPermissionDenied, audited as denied). Built-in roles are
 // ErrBuiltinRole, roles still assigned ErrRoleInUse.
 func (s *Service) DeleteRole(ctx context.Context, id string) error {
-	return s.st.InTx(ctx, func(tx store.Repos) error {
+	if _, err := actorOf(ctx); err != nil {
+		return err
+	}
+	var denied string
+	err := s.st.InTx(ctx, func(tx store.Repos) error {
 		role, err := tx.Roles().ByID(ctx, id)
 		if err != nil {
+			return err
+		}
+		if denied, err = s.authorize(ctx, tx, RoleDelete, role.Permissions); err != nil {
 			return err
 		}
 		if role.BuiltIn {
@@ -248,20 +353,33 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "role.delete", TargetID: id,
 			Metadata: map[string]string{"name": role.Name}})
 	})
+	return s.refused(ctx, "role.delete", id, denied, nil, err)
 }
 
-// UserRoles returns the roles a user holds; ErrUserNotFound for no user.
-func (s *Service) UserRoles(ctx context.Context, userID string) ([]store.Role, error) {
+// UserRoles returns the roles a user holds, each with its user count;
+// ErrUserNotFound for no user. It checks no permission: the HTTP route
+// needs USER_READ.
+func (s *Service) UserRoles(ctx context.Context, userID string) ([]RoleInfo, error) {
 	if _, err := s.st.Users().ByID(ctx, userID); err != nil {
 		return nil, err
 	}
-	return s.st.Roles().RolesOf(ctx, userID)
+	roles, err := s.st.Roles().RolesOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return withCounts(ctx, s.st, roles)
 }
 
-// Assign gives a role to a user. The actor must hold every permission the
-// role grants.
-func (s *Service) Assign(ctx context.Context, actorID, userID, roleID string) ([]store.Role, error) {
-	var roles []store.Role
+// Assign gives a role to a user as the actor in ctx, who must hold
+// ROLE_ASSIGN and every permission the role grants (ErrPermissionDenied,
+// audited as denied), and returns the roles the user then holds, each with
+// its user count.
+func (s *Service) Assign(ctx context.Context, userID, roleID string) ([]RoleInfo, error) {
+	if _, err := actorOf(ctx); err != nil {
+		return nil, err
+	}
+	var roles []RoleInfo
+	var denied string
 	err := s.st.InTx(ctx, func(tx store.Repos) error {
 		role, err := tx.Roles().ByID(ctx, roleID)
 		if err != nil {
@@ -270,39 +388,48 @@ func (s *Service) Assign(ctx context.Context, actorID, userID, roleID string) ([
 		if _, err := tx.Users().ByID(ctx, userID); err != nil {
 			return err
 		}
-		if err := s.grantable(ctx, tx, actorID, role.Permissions); err != nil {
+		if denied, err = s.authorize(ctx, tx, RoleAssign, role.Permissions); err != nil {
 			return err
 		}
 		if err := tx.Roles().Assign(ctx, userID, roleID, s.now().UTC()); err != nil {
 			return err
 		}
-		if roles, err = tx.Roles().RolesOf(ctx, userID); err != nil {
+		held, err := tx.Roles().RolesOf(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if roles, err = withCounts(ctx, tx, held); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "role.assign", TargetID: userID,
 			Metadata: map[string]string{"role_id": role.ID, "role": role.Name}})
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.refused(ctx, "role.assign", userID, denied, map[string]string{"role_id": roleID}, err)
 	}
 	s.changed(userID)
 	return roles, nil
 }
 
-// Unassign takes a role from a user. The actor must hold every permission
-// the role grants; the last holder of admin keeps it (ErrLastAdmin); a role
-// the user does not hold is ErrRoleNotFound.
-func (s *Service) Unassign(ctx context.Context, actorID, userID, roleID string) error {
+// Unassign takes a role from a user as the actor in ctx, who must hold
+// ROLE_ASSIGN and every permission the role grants (ErrPermissionDenied,
+// audited as denied). The last holder of admin keeps it (ErrLastAdmin); a
+// role the user does not hold is ErrRoleNotFound.
+func (s *Service) Unassign(ctx context.Context, userID, roleID string) error {
+	if _, err := actorOf(ctx); err != nil {
+		return err
+	}
+	var denied string
 	err := s.st.InTx(ctx, func(tx store.Repos) error {
 		role, err := tx.Roles().ByID(ctx, roleID)
 		if err != nil {
 			return err
 		}
-		if err := s.grantable(ctx, tx, actorID, role.Permissions); err != nil {
+		if denied, err = s.authorize(ctx, tx, RoleAssign, role.Permissions); err != nil {
 			return err
 		}
 		if role.Name == store.RoleAdmin {
-			if err := LastAdminGuard(ctx, tx, userID); err != nil {
+			if err := s.GuardLastAdmin(ctx, tx, userID); err != nil {
 				return err
 			}
 		}
@@ -313,17 +440,19 @@ func (s *Service) Unassign(ctx context.Context, actorID, userID, roleID string) 
 			Metadata: map[string]string{"role_id": role.ID, "role": role.Name}})
 	})
 	if err != nil {
-		return err
+		return s.refused(ctx, "role.unassign", userID, denied, map[string]string{"role_id": roleID}, err)
 	}
 	s.changed(userID)
 	return nil
 }
 
-// LastAdminGuard returns ErrLastAdmin when userID is the only holder of
-// the admin role. Call it inside the transaction that removes the user's
-// admin role or deletes the user: it takes the admin role's lock, so two
-// such transactions cannot both pass.
-func LastAdminGuard(ctx context.Context, tx store.Repos, userID string) error {
+// GuardLastAdmin returns ErrLastAdmin when userID is the only holder of
+// the admin role, and nil when the user is no admin or another admin
+// remains. Call it inside the transaction that removes the user's admin
+// role or deletes the user, before that change: it takes the admin role's
+// row lock, so two such transactions cannot both pass and leave no admin.
+// It checks no permission; the caller does.
+func (s *Service) GuardLastAdmin(ctx context.Context, tx store.Repos, userID string) error {
 	admin, err := tx.Roles().ByName(ctx, store.RoleAdmin)
 	if err != nil {
 		return err

@@ -53,6 +53,11 @@ type RoleStore interface {
 	RolesOf(ctx context.Context, userID string) ([]Role, error)
 	// CountUsers returns how many users hold the role.
 	CountUsers(ctx context.Context, roleID string) (int, error)
+	// UserCounts returns how many users hold each of the roles, in one
+	// query however many roles are asked for, so that a list of roles
+	// costs one round trip. Every id asked for is a key of the result:
+	// unknown and malformed ids, and roles nobody holds, count 0.
+	UserCounts(ctx context.Context, roleIDs []string) (map[string]int, error)
 	// Lock holds the role's row lock until the transaction ends, so that
 	// callers who check and then change the role's holders (the last-admin
 	// rule) take turns. ErrRoleNotFound when there is no such role.

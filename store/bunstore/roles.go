@@ -187,6 +187,36 @@ func (r roles) CountUsers(ctx context.Context, roleID string) (int, error) {
 	return n, nil
 }
 
+func (r roles) UserCounts(ctx context.Context, roleIDs []string) (map[string]int, error) {
+	out := make(map[string]int, len(roleIDs))
+	ids := make([]string, 0, len(roleIDs))
+	for _, id := range roleIDs {
+		out[id] = 0
+		// A malformed id would make PostgreSQL refuse the whole query (and
+		// abort the transaction); it holds no role anyway.
+		if validID(id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		RoleID string `bun:"role_id"`
+		N      int    `bun:"n"`
+	}
+	err := r.db.NewSelect().Model((*userRoleModel)(nil)).
+		ColumnExpr("ur.role_id AS role_id").ColumnExpr("count(*) AS n").
+		Where("ur.role_id IN (?)", bun.In(ids)).Group("ur.role_id").Scan(ctx, &rows)
+	if err != nil {
+		return nil, translate(err, nil)
+	}
+	for _, row := range rows {
+		out[row.RoleID] = row.N
+	}
+	return out, nil
+}
+
 // missingSide says whether the user or the role of a refused assignment is
 // missing. PostgreSQL names the constraint (and has aborted the
 // transaction, so no query may follow); SQLite does not, but lets us ask.

@@ -27,6 +27,8 @@ func roleCases() []testCase {
 		{"UnassignNotHeld", testRoleUnassignNotHeld},
 		{"UnknownUserOrRole", testRoleUnknownQueries},
 		{"LockSerialisesCheckThenChange", testRoleLock},
+		{"UserCounts", testRoleUserCounts},
+		{"UserCountsInTx", testRoleUserCountsInTx},
 	}
 }
 
@@ -64,6 +66,76 @@ func testRoleLock(t *testing.T, st store.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 	isErr(t, st.Roles().Lock(ctx(t), missingID), store.ErrRoleNotFound)
+}
+
+// testRoleUserCounts counts the holders of many roles at once: every id
+// asked for is in the answer, unknown and malformed ones with 0.
+func testRoleUserCounts(t *testing.T, st store.Store) {
+	c := ctx(t)
+	a, b, d := newUser(t, st, "ada"), newUser(t, st, "bob"), newUser(t, st, "dan")
+	support, editor, empty := newRole(t, st, "support"), newRole(t, st, "editor"), newRole(t, st, "empty")
+	for _, u := range []*store.User{a, b, d} {
+		require.NoError(t, st.Roles().Assign(c, u.ID, support.ID, base))
+	}
+	require.NoError(t, st.Roles().Assign(c, a.ID, editor.ID, base))
+
+	tests := []struct {
+		name string
+		ids  []string
+		want map[string]int
+	}{
+		{"None", nil, map[string]int{}},
+		{"One", []string{editor.ID}, map[string]int{editor.ID: 1}},
+		{"Many", []string{support.ID, editor.ID, empty.ID},
+			map[string]int{support.ID: 3, editor.ID: 1, empty.ID: 0}},
+		{"UnknownAndMalformed", []string{support.ID, missingID, badID},
+			map[string]int{support.ID: 3, missingID: 0, badID: 0}},
+		{"Repeated", []string{editor.ID, editor.ID}, map[string]int{editor.ID: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := st.Roles().UserCounts(c, tc.ids)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	t.Run("AgreesWithCountUsers", func(t *testing.T) {
+		rs, err := st.Roles().List(c)
+		require.NoError(t, err)
+		ids := make([]string, len(rs))
+		for i, r := range rs {
+			ids[i] = r.ID
+		}
+		got, err := st.Roles().UserCounts(c, ids)
+		require.NoError(t, err)
+		require.Len(t, got, len(rs))
+		for _, r := range rs {
+			n, err := st.Roles().CountUsers(c, r.ID)
+			require.NoError(t, err)
+			assert.Equal(t, n, got[r.ID], r.Name)
+		}
+	})
+}
+
+// testRoleUserCountsInTx asks inside a transaction, with a malformed id
+// among the good ones: the transaction stays usable (PostgreSQL aborts a
+// transaction on a refused statement) and sees its own assignment.
+func testRoleUserCountsInTx(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	r := newRole(t, st, "support")
+	err := st.InTx(ctx(t), func(tx store.Repos) error {
+		if err := tx.Roles().Assign(ctx(t), u.ID, r.ID, base); err != nil {
+			return err
+		}
+		got, err := tx.Roles().UserCounts(ctx(t), []string{badID, r.ID})
+		if err != nil {
+			return err
+		}
+		assert.Equal(t, map[string]int{badID: 0, r.ID: 1}, got)
+		_, err = tx.Roles().ByID(ctx(t), r.ID)
+		return err
+	})
+	require.NoError(t, err)
 }
 
 // allPermissions is what the built-in admin role holds.
