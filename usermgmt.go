@@ -164,7 +164,7 @@ func (m *Manager) buildServices() error {
 	// The store announces every change to a user, a role or a session
 	// (store.Changes); the sessions service drops what it cached, so no
 	// service needs to tell another.
-	m.rbac = rbac.New(m.store, m.audit, c.now, nil)
+	m.rbac = rbac.New(m.store, m.audit, c.now)
 	return nil
 }
 

@@ -39,7 +39,7 @@ func ExampleService_Assign() {
 		log.Fatal(err)
 	}
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	svc := rbac.New(st, audit.New(st, nil), nil, nil)
+	svc := rbac.New(st, audit.New(st, nil), nil)
 	mod := &store.User{Email: "mod@example.com", CreatedAt: now, UpdatedAt: now}
 	if err := st.Users().Create(ctx, mod); err != nil {
 		log.Fatal(err)

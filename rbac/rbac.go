@@ -22,22 +22,15 @@ type Service struct {
 	st    store.Store
 	audit *audit.Log
 	now   func() time.Time
-	// changed is told when a user's roles, or a role's permissions, changed,
-	// so caches of this process drop what they knew at once.
-	changed func(userID string)
 }
 
-// New returns a Service. changed, which may be nil, is called with a user
-// id after that user's roles changed, and with "" after a role's
-// permissions changed (every holder is affected).
-func New(st store.Store, log *audit.Log, now func() time.Time, changed func(userID string)) *Service {
+// New returns a Service. Caches of a user's roles learn of changes from
+// the store's announcements (store.Changes), not from the Service.
+func New(st store.Store, log *audit.Log, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	if changed == nil {
-		changed = func(string) {}
-	}
-	return &Service{st: st, audit: log, now: now, changed: changed}
+	return &Service{st: st, audit: log, now: now}
 }
 
 // RoleInfo is a role with the number of users holding it.
@@ -323,7 +316,6 @@ func (s *Service) UpdateRole(ctx context.Context, id string, in RoleInput) (*Rol
 	if err != nil {
 		return nil, s.refused(ctx, "role.update", id, denied, nil, err)
 	}
-	s.changed("")
 	return out, nil
 }
 
@@ -407,7 +399,6 @@ func (s *Service) Assign(ctx context.Context, userID, roleID string) ([]RoleInfo
 	if err != nil {
 		return nil, s.refused(ctx, "role.assign", userID, denied, map[string]string{"role_id": roleID}, err)
 	}
-	s.changed(userID)
 	return roles, nil
 }
 
@@ -442,7 +433,6 @@ func (s *Service) Unassign(ctx context.Context, userID, roleID string) error {
 	if err != nil {
 		return s.refused(ctx, "role.unassign", userID, denied, map[string]string{"role_id": roleID}, err)
 	}
-	s.changed(userID)
 	return nil
 }
 

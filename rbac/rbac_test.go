@@ -50,15 +50,22 @@ func as(ctx context.Context, userID string) context.Context {
 	return store.NewContextWithActor(ctx, store.Actor{UserID: userID})
 }
 
-func newService(st store.Store, changed func(string)) *rbac.Service {
-	return rbac.New(st, audit.New(st, func() time.Time { return fixed }), func() time.Time { return fixed }, changed)
+func newService(st store.Store) *rbac.Service {
+	return rbac.New(st, audit.New(st, func() time.Time { return fixed }), func() time.Time { return fixed })
 }
 
 func TestService(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
 		ctx := context.Background()
+		// changed collects the users whose change the store announced, which
+		// is how caches hear of it.
 		var changed []string
-		svc := newService(st, func(id string) { changed = append(changed, id) })
+		defer st.Subscribe(func(c store.Change) {
+			if c.Kind == store.UserChanged {
+				changed = append(changed, c.UserID)
+			}
+		})()
+		svc := newService(st)
 		admin := newUser(t, st, "admin@example.com", store.RoleAdmin)
 		mod := newUser(t, st, "mod@example.com", store.RoleModerator)
 		plain := newUser(t, st, "user@example.com", store.RoleUser)
@@ -157,7 +164,7 @@ func TestService(t *testing.T) {
 func TestBuiltinPermissionsFixed(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
 		ctx := context.Background()
-		svc := newService(st, nil)
+		svc := newService(st)
 		admin := newUser(t, st, "admin@example.com", store.RoleAdmin)
 		ids := map[string]string{}
 		for _, name := range []string{store.RoleAdmin, store.RoleModerator, store.RoleUser} {
@@ -215,7 +222,7 @@ func TestBuiltinPermissionsFixed(t *testing.T) {
 func TestNobodyTouchesWhatTheyLack(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
 		ctx := context.Background()
-		svc := newService(st, nil)
+		svc := newService(st)
 		mgrRole := &store.Role{Name: "role-manager", CreatedAt: fixed, UpdatedAt: fixed,
 			Permissions: []string{"ROLE_ASSIGN", "ROLE_CREATE", "ROLE_DELETE", "ROLE_READ", "ROLE_UPDATE", "USER_READ"}}
 		require.NoError(t, st.Roles().Create(ctx, mgrRole))
@@ -338,7 +345,7 @@ func deniedCount(t *testing.T, st store.Store, action string) int {
 func TestActorFromContext(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
 		ctx := context.Background()
-		svc := newService(st, nil)
+		svc := newService(st)
 		adminID := newUser(t, st, "admin@example.com", store.RoleAdmin)
 		userID := newUser(t, st, "user@example.com")
 		modRole, err := st.Roles().ByName(ctx, store.RoleModerator)
@@ -411,7 +418,7 @@ func TestActorFromContext(t *testing.T) {
 func TestUserCounts(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
 		ctx := context.Background()
-		svc := newService(st, nil)
+		svc := newService(st)
 		adminID := newUser(t, st, "admin@example.com", store.RoleAdmin, store.RoleUser)
 		a := newUser(t, st, "a@example.com", store.RoleUser)
 		newUser(t, st, "b@example.com", store.RoleUser)
