@@ -54,17 +54,6 @@ type (
 	Store = store.Store
 )
 
-// Errors most callers match on. See package store for the full list.
-var (
-	ErrNotFound           = store.ErrNotFound
-	ErrUserNotFound       = store.ErrUserNotFound
-	ErrEmailTaken         = store.ErrEmailTaken
-	ErrUsernameTaken      = store.ErrUsernameTaken
-	ErrInvalidCredentials = store.ErrInvalidCredentials
-	ErrPermissionDenied   = store.ErrPermissionDenied
-	ErrValidation         = store.ErrValidation
-	ErrStoreUnavailable   = store.ErrStoreUnavailable
-)
 
 // Manager is the library's entry point: it owns the services and the HTTP
 // handler built on one store. It is safe for concurrent use.
