@@ -246,3 +246,31 @@ func TestMigrateConcurrent(t *testing.T) {
 	_, err = stores[n-1].Users().ByEmail(ctx, "ADA@example.com")
 	assert.NoError(t, err)
 }
+
+// TestMigrateRepairsBuiltinRoles tampers with the built-in roles as the
+// escalation through ROLE_UPDATE could, then replays the repair migration.
+func TestMigrateRepairsBuiltinRoles(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
+		ctx := context.Background()
+		user, err := st.Roles().ByName(ctx, store.RoleUser)
+		require.NoError(t, err)
+		user.Permissions = []string{"ROLE_UPDATE", "USER_DELETE"}
+		require.NoError(t, st.Roles().Update(ctx, user))
+		_, err = st.DB().ExecContext(ctx, "DELETE FROM schema_migrations WHERE version = 4")
+		require.NoError(t, err)
+
+		require.NoError(t, st.Migrate(ctx))
+		want := map[string][]string{
+			store.RoleUser:      {},
+			store.RoleModerator: {"AUDIT_READ", "USER_READ", "USER_UPDATE"},
+		}
+		for name, perms := range want {
+			r, err := st.Roles().ByName(ctx, name)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, perms, r.Permissions, name)
+		}
+		admin, err := st.Roles().ByName(ctx, store.RoleAdmin)
+		require.NoError(t, err)
+		assert.Len(t, admin.Permissions, 14)
+	})
+}
