@@ -129,7 +129,13 @@ func remoteAddr(s string) netip.Addr {
 // securityValues are the security headers every response carries. The
 // keys are already canonical and the value slices are shared, read-only:
 // assigning them costs no allocation on the hot path.
+//
+// Cache-Control is no-store by default because nearly every answer
+// carries personal data or tokens (profiles, sessions, 2FA secrets, roles,
+// lists of users); the few public documents (the JWKS, the OpenAPI
+// document) set their own, cacheable, value.
 var securityValues = map[string][]string{
+	"Cache-Control":           {"no-store"},
 	"X-Content-Type-Options":  {"nosniff"},
 	"X-Frame-Options":         {"DENY"},
 	"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'"},

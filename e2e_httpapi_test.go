@@ -1,0 +1,162 @@
+package usermgmt_test
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/httpapi"
+	"github.com/usermgmt/usermgmt/ratelimit"
+)
+
+// TestE2ECacheControl checks that answers carrying personal data or
+// tokens, including routes not served yet and errors, say no-store, and
+// that only the public documents are cacheable.
+func TestE2ECacheControl(t *testing.T) {
+	e := newRBACEnv(t, nil)
+	user, admin := e2eBearer(e.user), e2eBearer(e.admin)
+	for _, tc := range []struct {
+		name, method, path string
+		hdr                []string
+		status             int
+		want               string
+	}{
+		{"Profile", "GET", "/users/profile", user, 200, "no-store"},
+		{"Sessions", "GET", "/sessions", user, 200, "no-store"},
+		{"TwoFAStatus", "GET", "/2fa/status", user, 200, "no-store"},
+		{"RolesOfAUser", "GET", "/roles/user/" + e.userID, admin, 200, "no-store"},
+		{"Roles", "GET", "/roles", admin, 200, "no-store"},
+		{"CheckEmail", "GET", "/auth/check-email?email=x@example.com", nil, 200, "no-store"},
+		{"Forbidden", "GET", "/roles", user, 403, "no-store"},
+		{"Unauthenticated", "GET", "/users/profile", nil, 401, "no-store"},
+		// Routes of other parts of the API, served or not yet: whatever
+		// they answer is not cached.
+		{"Account", "GET", "/account/export", user, 0, "no-store"},
+		{"Admin", "GET", "/admin/users", admin, 0, "no-store"},
+		{"Audit", "GET", "/audit", admin, 0, "no-store"},
+		{"Notifications", "GET", "/notifications", user, 0, "no-store"},
+		{"PublicProfile", "GET", "/users/someone", nil, 0, "no-store"},
+		{"HealthDetailed", "GET", "/health/detailed", nil, 200, "no-store"},
+		{"JWKS", "GET", "/.well-known/jwks.json", nil, 200, "public, max-age=300"},
+		{"OpenAPI", "GET", "/openapi.json", nil, 200, "public, max-age=300"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(t, tc.method, tc.path, nil, tc.hdr...)
+			if tc.status != 0 {
+				require.Equal(t, tc.status, r.Status, "%s", r)
+			}
+			assert.Equal(t, tc.want, r.Header.Get("Cache-Control"))
+		})
+	}
+	t.Run("Login", func(t *testing.T) {
+		r := e.post(t, "/auth/login", map[string]any{"identifier": "user@example.com", "password": e2ePassword})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r)
+		assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
+	})
+}
+
+// TestE2ETightLimitHeaders checks that a 429 from a per-route limit
+// reports that limit in its RateLimit-* and Retry-After headers, not the
+// API-wide one.
+func TestE2ETightLimitHeaders(t *testing.T) {
+	lim := httpapi.DefaultLimits()
+	lim.PerClient = ratelimit.Limit{Requests: 100, Window: time.Minute}
+	lim.CheckPerIP = ratelimit.Limit{Requests: 2, Window: 10 * time.Minute}
+	lim.LoginPerIdentifier = ratelimit.Limit{Requests: 3, Window: 5 * time.Minute}
+	e := newE2E(t, nil, usermgmt.WithRateLimits(lim))
+
+	for _, tc := range []struct {
+		name    string
+		send    func() *e2eResp
+		allowed int
+		limit   string
+		window  int
+	}{
+		{"Check", func() *e2eResp { return e.get(t, "/auth/check-email?email=x@example.com") }, 2, "2", 600},
+		{"LoginPerIdentifier", func() *e2eResp {
+			return e.post(t, "/auth/login", map[string]any{"identifier": "nobody@example.com", "password": "wrong-password-1"})
+		}, 3, "3", 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := 0; i < tc.allowed; i++ {
+				r := tc.send()
+				require.NotEqual(t, http.StatusTooManyRequests, r.Status, "request %d: %s", i+1, r)
+				assert.Equal(t, "100", r.Header.Get("RateLimit-Limit"), "an allowed request reports the API-wide limit")
+			}
+			r := tc.send()
+			e2eCheckProblem(t, r, http.StatusTooManyRequests, "RATE_LIMITED")
+			assert.Equal(t, tc.limit, r.Header.Get("RateLimit-Limit"))
+			assert.Equal(t, "0", r.Header.Get("RateLimit-Remaining"))
+			reset, err := strconv.Atoi(r.Header.Get("RateLimit-Reset"))
+			require.NoError(t, err)
+			assert.True(t, reset > 60 && reset <= tc.window, "RateLimit-Reset %d is the tight window's", reset)
+			ra, err := strconv.Atoi(r.Header.Get("Retry-After"))
+			require.NoError(t, err)
+			assert.True(t, ra > 60 && ra <= tc.window, "Retry-After %d is the tight window's", ra)
+		})
+	}
+}
+
+// TestE2ELimitsOff checks that the zero Limits turn off every limit, the
+// tight per-route ones too, as the example server does for
+// USERMGMT_RATE_LIMIT=0.
+func TestE2ELimitsOff(t *testing.T) {
+	e := newE2E(t, nil, usermgmt.WithRateLimits(httpapi.Limits{}))
+	const email = "no-limits@example.com"
+	e.register(t, email)
+	def := httpapi.DefaultLimits()
+	for _, tc := range []struct {
+		name string
+		n    int
+		send func(i int) *e2eResp
+	}{
+		{"Register", def.RegisterPerIP.Requests + 5, func(i int) *e2eResp {
+			return e.post(t, "/auth/register", map[string]any{"email": "x" + strconv.Itoa(i) + "@example.com", "password": "short"})
+		}},
+		{"LoginPerIdentifier", def.LoginPerIdentifier.Requests + 5, func(int) *e2eResp {
+			return e.post(t, "/auth/login", map[string]any{"identifier": "", "password": ""})
+		}},
+		{"Login", def.LoginPerIP.Requests + 5, func(i int) *e2eResp {
+			return e.post(t, "/auth/login", map[string]any{"identifier": "u" + strconv.Itoa(i) + "@example.com", "password": ""})
+		}},
+		{"Forgot", def.MailPerAddress.Requests + 5, func(int) *e2eResp {
+			return e.post(t, "/auth/forgot-password", map[string]any{"email": "nobody@example.com"})
+		}},
+		{"Check", def.CheckPerIP.Requests + 5, func(int) *e2eResp { return e.get(t, "/auth/check-email?email=x@example.com") }},
+		{"MFA", def.MFAPerChallenge.Requests + 5, func(int) *e2eResp {
+			return e.post(t, "/auth/login/2fa", map[string]any{"mfaToken": "same-token", "code": "123456"})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := 0; i < tc.n; i++ {
+				r := tc.send(i)
+				require.NotEqual(t, http.StatusTooManyRequests, r.Status, "request %d: %s", i+1, r)
+				assert.Empty(t, r.Header.Get("RateLimit-Limit"))
+			}
+		})
+	}
+}
+
+// TestE2EDefaultSignUpLimit checks the default sign-up limit: 30 per 5
+// minutes per IP, so that an office behind one NAT address is not locked
+// out after ten sign-ups an hour.
+func TestE2EDefaultSignUpLimit(t *testing.T) {
+	e := newE2E(t, nil)
+	register := func(i int) *e2eResp {
+		return e.post(t, "/auth/register", map[string]any{"email": "office" + strconv.Itoa(i) + "@example.com", "password": e2ePassword})
+	}
+	for i := 0; i < 30; i++ {
+		r := register(i)
+		require.Equal(t, http.StatusCreated, r.Status, "sign-up %d: %s", i+1, r)
+	}
+	r := register(30)
+	e2eCheckProblem(t, r, http.StatusTooManyRequests, "RATE_LIMITED")
+	assert.Equal(t, "30", r.Header.Get("RateLimit-Limit"))
+	e.clock.Advance(5*time.Minute + time.Second)
+	assert.Equal(t, http.StatusCreated, register(31).Status, "the window refills after 5 minutes")
+}
