@@ -210,17 +210,7 @@ func (m *Manager) RBAC() *rbac.Service { return m.rbac }
 //
 //	mux.Handle("GET /.well-known/jwks.json", m.JWKSHandler())
 func (m *Manager) JWKSHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := m.auth.Tokens().JWKS(r.Context())
-		if err != nil {
-			m.cfg.logger.ErrorContext(r.Context(), "jwks failed", "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		_, _ = w.Write(body)
-	})
+	return httpapi.JWKSHandler(m.auth, m.writeError)
 }
 
 // Store returns the store the Manager runs on.

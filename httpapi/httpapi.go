@@ -145,7 +145,7 @@ func (a *api) routeTable() []Route {
 		authed("POST", "/auth/change-password", a.changePassword),
 		pub("GET", "/auth/check-email", a.checkEmail),
 		pub("GET", "/auth/check-username", a.checkUsername),
-		pub("GET", "/.well-known/jwks.json", a.jwks),
+		{Method: "GET", Path: "/.well-known/jwks.json", handler: JWKSHandler(a.cfg.Auth, a.problem)},
 		authed("GET", "/users/profile", a.profile),
 
 		authed("GET", "/2fa/status", a.twoFAStatus),
