@@ -2,15 +2,19 @@ package usermgmt_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpapi"
+	"github.com/usermgmt/usermgmt/internal/dbtest"
 	"github.com/usermgmt/usermgmt/ratelimit"
 )
 
@@ -159,4 +163,122 @@ func TestE2EDefaultSignUpLimit(t *testing.T) {
 	assert.Equal(t, "30", r.Header.Get("RateLimit-Limit"))
 	e.clock.Advance(5*time.Minute + time.Second)
 	assert.Equal(t, http.StatusCreated, register(31).Status, "the window refills after 5 minutes")
+}
+
+// TestE2EMount mounts the handler the ways hosts do: behind
+// http.StripPrefix, under a plain mux without stripping, and under chi's
+// Mount (which does not strip), at the default and at a custom mount path,
+// and at the site root. Every way serves the routes, the OpenAPI document
+// names the mount path, and the verification link in the email leads back
+// to the API.
+func TestE2EMount(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		mount string // WithMountPath; "-" leaves the default
+		serve func(h http.Handler, mount string) http.Handler
+	}{
+		{"StripPrefix", "-", func(h http.Handler, mount string) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle(mount+"/", http.StripPrefix(mount, h))
+			return mux
+		}},
+		{"MuxWithoutStrip", "-", func(h http.Handler, mount string) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle(mount+"/", h)
+			return mux
+		}},
+		{"ChiMount", "-", func(h http.Handler, mount string) http.Handler {
+			r := chi.NewRouter()
+			r.Mount(mount, h)
+			return r
+		}},
+		{"ChiMountCustomPath", "/identity", func(h http.Handler, mount string) http.Handler {
+			r := chi.NewRouter()
+			r.Mount(mount, h)
+			return r
+		}},
+		{"StripPrefixCustomPath", "/identity/v2", func(h http.Handler, mount string) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle(mount+"/", http.StripPrefix(mount, h))
+			return mux
+		}},
+		{"Root", "", func(h http.Handler, _ string) http.Handler { return h }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []usermgmt.Option
+			mount := "/api/v1"
+			if tc.mount != "-" {
+				opts = append(opts, usermgmt.WithMountPath(tc.mount))
+				mount = tc.mount
+			}
+			e := newE2E(t, nil, opts...)
+			srv := httptest.NewServer(tc.serve(e.m.Handler(), mount))
+			t.Cleanup(srv.Close)
+			api := srv.URL + mount
+
+			const email = "mounted@example.com"
+			r := e.post(t, api+"/auth/register", map[string]any{"email": email, "password": e2ePassword})
+			require.Equal(t, http.StatusCreated, r.Status, "%s", r)
+			r = e.post(t, api+"/auth/login", map[string]any{"identifier": email, "password": e2ePassword})
+			require.Equal(t, http.StatusOK, r.Status, "%s", r)
+			token, _ := r.JSON(t)["accessToken"].(string)
+			r = e.get(t, api+"/users/profile", e2eBearer(token)...)
+			require.Equal(t, http.StatusOK, r.Status, "%s", r)
+			assert.Equal(t, email, r.JSON(t)["email"])
+			e2eCheckProblem(t, e.get(t, api+"/no/such/route"), http.StatusNotFound, "NOT_FOUND")
+
+			doc := e.get(t, api+"/openapi.json")
+			require.Equal(t, http.StatusOK, doc.Status, "%s", doc)
+			servers, _ := doc.JSON(t)["servers"].([]any)
+			require.NotEmpty(t, servers)
+			want := mount
+			if want == "" {
+				want = "/"
+			}
+			assert.Equal(t, want, servers[0].(map[string]any)["url"], "servers names the mount path")
+
+			m := e.mail.next(t, email, "Confirm your email address", 10*time.Second)
+			var link string
+			for _, l := range m.Links() {
+				if strings.HasPrefix(l, e2eBaseURL) {
+					link = l
+				}
+			}
+			require.NotEmpty(t, link, "mail: %s", m.Text)
+			assert.True(t, strings.HasPrefix(link, e2eBaseURL+mount+"/auth/verify-email?token="), "link %s", link)
+			r = e.get(t, srv.URL+strings.TrimPrefix(link, e2eBaseURL))
+			require.Equal(t, http.StatusOK, r.Status, "the link reaches the API: %s", r)
+			assert.Equal(t, true, r.JSON(t)["emailVerified"])
+		})
+	}
+}
+
+// TestNewValidatesMountPathAndCORS checks that bad values fail New with
+// an error naming the option.
+func TestNewValidatesMountPathAndCORS(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opt    usermgmt.Option
+		option string // "" when the value is fine
+	}{
+		{"MountDefault", usermgmt.WithMountPath("/api/v1"), ""},
+		{"MountRoot", usermgmt.WithMountPath(""), ""},
+		{"MountNested", usermgmt.WithMountPath("/a/b-c"), ""},
+		{"MountNoSlash", usermgmt.WithMountPath("api/v1"), "WithMountPath"},
+		{"MountTrailingSlash", usermgmt.WithMountPath("/api/v1/"), "WithMountPath"},
+		{"MountSlashOnly", usermgmt.WithMountPath("/"), "WithMountPath"},
+		{"MountDotDot", usermgmt.WithMountPath("/api/../v1"), "WithMountPath"},
+		{"MountQuery", usermgmt.WithMountPath("/api?x=1"), "WithMountPath"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := usermgmt.New(dbtest.SQLite(t), tc.opt)
+			if tc.option == "" {
+				require.NoError(t, err)
+				_ = m.Close()
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.option)
+		})
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/usermgmt/usermgmt/auth"
@@ -52,6 +54,7 @@ type config struct {
 	cleanupEvery    time.Duration
 	encKeys         [][]byte // WithEncryptionKey: the key, then previous ones
 	totpIssuer      string
+	mountPath       string
 	// errs collects what options could not parse; New reports them.
 	errs []error
 }
@@ -68,6 +71,7 @@ func defaultConfig() config {
 		hasher:       auth.Bcrypt{Cost: 12},
 		limits:       httpapi.DefaultLimits(),
 		cleanupEvery: 10 * time.Minute,
+		mountPath:    httpapi.DefaultMountPath,
 	}
 }
 
@@ -96,6 +100,9 @@ func (c *config) validate() error {
 	}
 	if c.cleanupEvery <= 0 {
 		errs = append(errs, errors.New("WithCleanupInterval: interval must be positive"))
+	}
+	if p := c.mountPath; p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, "?#") || path.Clean(p) != p) {
+		errs = append(errs, fmt.Errorf("WithMountPath: %q must start with / and not end with one (\"\" for the root)", p))
 	}
 	for _, k := range c.encKeys {
 		if len(k) != twofa.KeySize {
@@ -293,10 +300,22 @@ func WithEmailTemplates(t *notify.Templates) Option {
 
 // WithEmailLinks sets the paths, below the base URL, of the links that
 // verification and reset emails carry (each followed by ?token=).
-// Default: "/api/v1/auth/verify-email" (the API's own route) and
-// "/reset-password" (a page of the host's front end).
+// Default: the mount path (see WithMountPath) + "/auth/verify-email",
+// the API's own route, and "/reset-password", a page of the host's front
+// end. An empty path keeps its default.
 func WithEmailLinks(verifyPath, resetPath string) Option {
 	return func(c *config) { c.verifyPath, c.resetPath = verifyPath, resetPath }
+}
+
+// WithMountPath tells the Manager where the host mounts Handler(), such
+// as "/api/v1" or "/auth"; "" is the site root. It must start with / and
+// not end with one. It is the servers URL of the served OpenAPI document
+// and the start of the default verification link path (mount path +
+// /auth/verify-email). The handler works whether or not the host strips
+// the prefix (http.StripPrefix, or chi's Mount which does not strip).
+// Default: "/api/v1".
+func WithMountPath(p string) Option {
+	return func(c *config) { c.mountPath = p }
 }
 
 // WithRateLimit sets the per-client limit on every route but the probes,

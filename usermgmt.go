@@ -115,6 +115,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		Limits:         &c.limits,
 		Limiter:        c.limiter,
 		SharedLimiter:  c.sharedLimiter,
+		MountPath:      c.handlerMount(),
 	})
 	return m, nil
 }
@@ -153,7 +154,7 @@ func (m *Manager) buildServices() error {
 	m.auth, err = auth.New(auth.Config{
 		Store: m.store, Audit: m.audit, Tokens: tokens, Passwords: m.passwords, Policy: c.policy,
 		Mail: m.mail, Templates: c.templates, BaseURL: c.baseURL,
-		VerifyEmailPath: c.verifyPath, ResetPasswordPath: c.resetPath,
+		VerifyEmailPath: c.verifyEmailPath(), ResetPasswordPath: c.resetPath,
 		Lockout: c.lockout, RequireVerifiedEmail: c.requireVerified,
 		RefreshTTL: c.session.refreshTTL, SessionLifetime: c.session.lifetime,
 		IdleTimeout: c.session.idle, ReuseGrace: c.session.reuseGrace, Staleness: staleness,
@@ -174,8 +175,27 @@ func (m *Manager) buildServices() error {
 	return nil
 }
 
-// Handler returns the HTTP API. Its paths are relative; mount it under a
-// prefix with http.StripPrefix.
+// handlerMount is the mount path in httpapi's spelling, where "" means
+// the default and "/" the root.
+func (c *config) handlerMount() string {
+	if c.mountPath == "" {
+		return "/"
+	}
+	return c.mountPath
+}
+
+// verifyEmailPath is WithEmailLinks' verification path, else the API's
+// own route below the mount path.
+func (c *config) verifyEmailPath() string {
+	if c.verifyPath != "" {
+		return c.verifyPath
+	}
+	return c.mountPath + "/auth/verify-email"
+}
+
+// Handler returns the HTTP API, for the mount path set by WithMountPath
+// (default /api/v1). Mount it with http.StripPrefix, or with a router's
+// own mounting (chi's Mount) that leaves the prefix in place: both work.
 func (m *Manager) Handler() http.Handler { return m.handler }
 
 // Migrate brings the store's schema up to date. It is safe to call from
