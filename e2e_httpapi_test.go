@@ -253,6 +253,89 @@ func TestE2EMount(t *testing.T) {
 	}
 }
 
+// TestE2ECORS checks cross-origin access: none by default; for an allowed
+// origin, preflights answered without a bearer token and actual answers
+// readable with credentials; nothing for other origins.
+func TestE2ECORS(t *testing.T) {
+	const allowed, other = "https://app.example.com", "https://evil.example.net"
+	preflight := func(e *e2eEnv, origin string) *e2eResp {
+		return e.do(t, http.MethodOptions, "/users/profile", nil, "Origin", origin,
+			"Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "authorization, x-device-fingerprint")
+	}
+	corsHeaders := func(r *e2eResp) map[string]string {
+		got := map[string]string{}
+		for k := range r.Header {
+			if strings.HasPrefix(k, "Access-Control-") {
+				got[k] = r.Header.Get(k)
+			}
+		}
+		return got
+	}
+
+	t.Run("OffByDefault", func(t *testing.T) {
+		e := newE2E(t, nil)
+		assert.Empty(t, corsHeaders(preflight(e, allowed)))
+		assert.Empty(t, corsHeaders(e.get(t, "/health", "Origin", allowed)))
+	})
+
+	e := newE2E(t, nil, usermgmt.WithCORS(allowed, "http://localhost:3000"))
+	e.register(t, "cors@example.com")
+	tk := e.login(t, "cors@example.com", e2ePassword)
+
+	t.Run("Preflight", func(t *testing.T) {
+		r := preflight(e, allowed)
+		require.Equal(t, http.StatusNoContent, r.Status, "%s", r)
+		assert.Empty(t, r.Body)
+		assert.Equal(t, allowed, r.Header.Get("Access-Control-Allow-Origin"))
+		assert.Equal(t, "true", r.Header.Get("Access-Control-Allow-Credentials"))
+		methods := r.Header.Get("Access-Control-Allow-Methods")
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			assert.Contains(t, methods, m)
+		}
+		headers := r.Header.Get("Access-Control-Allow-Headers")
+		for _, h := range []string{"Authorization", "Content-Type", "X-Device-Fingerprint", "X-Request-Id"} {
+			assert.Contains(t, headers, h)
+		}
+		age, err := strconv.Atoi(r.Header.Get("Access-Control-Max-Age"))
+		require.NoError(t, err)
+		assert.Positive(t, age)
+		assert.Contains(t, r.Header.Values("Vary"), "Origin")
+	})
+	t.Run("PreflightOfAPostRoute", func(t *testing.T) {
+		r := e.do(t, http.MethodOptions, "/auth/login", nil, "Origin", "http://localhost:3000",
+			"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type")
+		require.Equal(t, http.StatusNoContent, r.Status, "%s", r)
+		assert.Equal(t, "http://localhost:3000", r.Header.Get("Access-Control-Allow-Origin"))
+	})
+	t.Run("ActualRequest", func(t *testing.T) {
+		r := e.get(t, "/users/profile", append(e2eBearer(tk.AccessToken), "Origin", allowed)...)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r)
+		assert.Equal(t, allowed, r.Header.Get("Access-Control-Allow-Origin"))
+		assert.Equal(t, "true", r.Header.Get("Access-Control-Allow-Credentials"))
+		assert.Contains(t, r.Header.Values("Vary"), "Origin")
+		assert.Equal(t, "X-Request-Id, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After",
+			r.Header.Get("Access-Control-Expose-Headers"))
+	})
+	t.Run("ProblemsAreReadableToo", func(t *testing.T) {
+		r := e.get(t, "/users/profile", "Origin", allowed)
+		e2eCheckProblem(t, r, http.StatusUnauthorized, "UNAUTHENTICATED")
+		assert.Equal(t, allowed, r.Header.Get("Access-Control-Allow-Origin"))
+	})
+	t.Run("OtherOrigin", func(t *testing.T) {
+		r := preflight(e, other)
+		assert.NotEqual(t, http.StatusNoContent, r.Status)
+		assert.Empty(t, corsHeaders(r))
+		r = e.get(t, "/users/profile", append(e2eBearer(tk.AccessToken), "Origin", other)...)
+		assert.Empty(t, corsHeaders(r))
+		assert.Contains(t, r.Header.Values("Vary"), "Origin", "caches must not reuse an answer across origins")
+	})
+	t.Run("LookalikeOrigins", func(t *testing.T) {
+		for _, o := range []string{"https://app.example.com.evil.net", "http://app.example.com", "https://app.example.com:8443", "null"} {
+			assert.Empty(t, corsHeaders(preflight(e, o)), o)
+		}
+	})
+}
+
 // TestNewValidatesMountPathAndCORS checks that bad values fail New with
 // an error naming the option.
 func TestNewValidatesMountPathAndCORS(t *testing.T) {
@@ -269,6 +352,15 @@ func TestNewValidatesMountPathAndCORS(t *testing.T) {
 		{"MountSlashOnly", usermgmt.WithMountPath("/"), "WithMountPath"},
 		{"MountDotDot", usermgmt.WithMountPath("/api/../v1"), "WithMountPath"},
 		{"MountQuery", usermgmt.WithMountPath("/api?x=1"), "WithMountPath"},
+		{"CORSNone", usermgmt.WithCORS(), ""},
+		{"CORSHTTPS", usermgmt.WithCORS("https://app.example.com"), ""},
+		{"CORSPort", usermgmt.WithCORS("http://localhost:3000"), ""},
+		{"CORSWildcard", usermgmt.WithCORS("*"), "WithCORS"},
+		{"CORSPath", usermgmt.WithCORS("https://app.example.com/"), "WithCORS"},
+		{"CORSNoScheme", usermgmt.WithCORS("app.example.com"), "WithCORS"},
+		{"CORSOtherScheme", usermgmt.WithCORS("ftp://app.example.com"), "WithCORS"},
+		{"CORSUser", usermgmt.WithCORS("https://u@app.example.com"), "WithCORS"},
+		{"CORSOneBadAmongGood", usermgmt.WithCORS("https://a.example.com", "https://b.example.com/x"), "WithCORS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := usermgmt.New(dbtest.SQLite(t), tc.opt)

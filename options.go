@@ -54,6 +54,7 @@ type config struct {
 	cleanupEvery    time.Duration
 	encKeys         [][]byte // WithEncryptionKey: the key, then previous ones
 	totpIssuer      string
+	corsOrigins     []string
 	mountPath       string
 	// errs collects what options could not parse; New reports them.
 	errs []error
@@ -100,6 +101,11 @@ func (c *config) validate() error {
 	}
 	if c.cleanupEvery <= 0 {
 		errs = append(errs, errors.New("WithCleanupInterval: interval must be positive"))
+	}
+	for _, o := range c.corsOrigins {
+		if !validOrigin(o) {
+			errs = append(errs, fmt.Errorf("WithCORS: %q is not an origin (scheme://host[:port])", o))
+		}
 	}
 	if p := c.mountPath; p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, "?#") || path.Clean(p) != p) {
 		errs = append(errs, fmt.Errorf("WithMountPath: %q must start with / and not end with one (\"\" for the root)", p))
@@ -305,6 +311,26 @@ func WithEmailTemplates(t *notify.Templates) Option {
 // end. An empty path keeps its default.
 func WithEmailLinks(verifyPath, resetPath string) Option {
 	return func(c *config) { c.verifyPath, c.resetPath = verifyPath, resetPath }
+}
+
+// WithCORS lets browser pages on these origins call the API with
+// credentials: each origin is exactly scheme://host[:port], such as
+// "https://app.example.com" (no path, no wildcard). Preflights are
+// answered without a bearer token; requests from other origins get no CORS
+// headers. Later calls replace earlier ones. Default: none, no
+// cross-origin access.
+func WithCORS(origins ...string) Option {
+	return func(c *config) { c.corsOrigins = append([]string(nil), origins...) }
+}
+
+// validOrigin reports whether o is an http or https origin written
+// exactly as browsers send it in the Origin header.
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return false
+	}
+	return u.Scheme+"://"+u.Host == o && u.Hostname() != ""
 }
 
 // WithMountPath tells the Manager where the host mounts Handler(), such

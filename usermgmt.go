@@ -116,6 +116,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		Limiter:        c.limiter,
 		SharedLimiter:  c.sharedLimiter,
 		MountPath:      c.handlerMount(),
+		CORS:           httpapi.CORS{Origins: c.corsOrigins},
 	})
 	return m, nil
 }

@@ -1,7 +1,7 @@
 // Package httpapi is the HTTP surface of usermgmt: routes on
 // net/http.ServeMux method patterns, the middleware every request passes
 // (request id, panic recovery, access log, security headers and
-// Cache-Control: no-store, rate limits, body limit),
+// Cache-Control: no-store, CORS, rate limits, body limit),
 // strict JSON decoding and RFC 9457 problem documents.
 //
 // Handlers parse, call one service method and render; no business rule

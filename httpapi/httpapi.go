@@ -59,6 +59,9 @@ type Config struct {
 	// forgot http.StripPrefix) has it stripped here, so both ways of
 	// mounting work.
 	MountPath string
+	// CORS lists the browser origins allowed to call the API. Default:
+	// none, no cross-origin access.
+	CORS CORS
 }
 
 // DefaultMountPath is the mount path assumed when Config.MountPath is
@@ -136,7 +139,7 @@ func newAPI(cfg Config) *api {
 		a.mux.Handle(rt.Method+" "+rt.Path, rt.handler)
 	}
 	a.root = chain(http.HandlerFunc(a.dispatch),
-		a.stripMount, a.requestFacts, a.accessLog, a.recoverPanics, securityHeaders, a.rateLimit, a.limitBody)
+		a.stripMount, a.requestFacts, a.accessLog, a.recoverPanics, securityHeaders, a.cors, a.rateLimit, a.limitBody)
 	return a
 }
 
