@@ -93,8 +93,9 @@ type api struct {
 	openAPIBody []byte
 }
 
-// New returns the HTTP API as one handler. Paths are relative: mount it
-// with http.StripPrefix.
+// New returns the HTTP API as one handler. Paths are relative to
+// cfg.MountPath: mount it there with http.StripPrefix, or with a router
+// that leaves the prefix in place (chi's Mount); both work.
 func New(cfg Config) http.Handler {
 	return newAPI(cfg)
 }
