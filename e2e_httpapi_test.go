@@ -73,6 +73,10 @@ func TestE2ETightLimitHeaders(t *testing.T) {
 	lim.CheckPerIP = ratelimit.Limit{Requests: 2, Window: 10 * time.Minute}
 	lim.LoginPerIdentifier = ratelimit.Limit{Requests: 3, Window: 5 * time.Minute}
 	e := newE2E(t, nil, usermgmt.WithRateLimits(lim))
+	// The store's windows are aligned to the clock: start at the
+	// beginning of a 10-minute window (and so of a 5-minute one), so that
+	// the tight windows' resets are unmistakably longer than a minute.
+	e.clock.Set(e.clock.Now().Truncate(10 * time.Minute).Add(10 * time.Minute))
 
 	for _, tc := range []struct {
 		name    string
