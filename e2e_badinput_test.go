@@ -278,3 +278,43 @@ func TestE2EBadInput(t *testing.T) {
 		e2eCheckProblem(t, e.post(t, "/auth/verify-email", map[string]any{"token": verify}), 400, "INVALID_TOKEN")
 	})
 }
+
+// TestE2EStrictJSON sends bodies that encoding/json would accept after
+// silently repairing them: a NUL inside the login identifier (once dropped
+// on the way to the store, so the login succeeded as someone else's
+// spelling of the name), a key given twice (the last copy won), invalid
+// UTF-8 (replaced by U+FFFD). Each is a 400 naming the field.
+func TestE2EStrictJSON(t *testing.T) {
+	e := newE2E(t, nil, usermgmt.WithRateLimits(httpapi.Limits{}))
+	const email = "strict-json@example.com"
+	e.register(t, email)
+	require.Equal(t, http.StatusOK, e.post(t, "/auth/login", map[string]any{"identifier": email, "password": e2ePassword}).Status)
+
+	for _, tc := range []struct {
+		name   string
+		body   string
+		code   string
+		fields []string
+	}{
+		{"NULEscapedInIdentifier", `{"identifier":"strict-json\u0000@example.com","password":"` + e2ePassword + `"}`, "VALIDATION_FAILED", []string{"identifier"}},
+		{"NULAtEndOfIdentifier", `{"identifier":"` + email + `\u0000","password":"` + e2ePassword + `"}`, "VALIDATION_FAILED", []string{"identifier"}},
+		{"NULRawInIdentifier", "{\"identifier\":\"strict-json\x00@example.com\",\"password\":\"" + e2ePassword + "\"}", "VALIDATION_FAILED", []string{"identifier"}},
+		{"DuplicateIdentifier", `{"identifier":"someone@example.com","identifier":"` + email + `","password":"` + e2ePassword + `"}`, "VALIDATION_FAILED", []string{"identifier"}},
+		{"DuplicatePassword", `{"identifier":"` + email + `","password":"wrong-password-1","password":"` + e2ePassword + `"}`, "VALIDATION_FAILED", []string{"password"}},
+		{"InvalidUTF8InPassword", "{\"identifier\":\"" + email + "\",\"password\":\"" + e2ePassword + "\xff\"}", "VALIDATION_FAILED", []string{"password"}},
+		{"LoneSurrogateInIdentifier", `{"identifier":"strict-json\ud800@example.com","password":"` + e2ePassword + `"}`, "VALIDATION_FAILED", []string{"identifier"}},
+		{"InvalidUTF8InKey", "{\"ident\xffifier\":\"" + email + "\",\"password\":\"" + e2ePassword + "\"}", "MALFORMED_JSON", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.post(t, "/auth/login", e2eRaw(tc.body))
+			p := e2eCheckProblem(t, r, http.StatusBadRequest, tc.code)
+			assert.Equal(t, tc.fields, p.Fields())
+			assert.NotContains(t, string(r.Body), "accessToken")
+		})
+	}
+	t.Run("NULInRegisterEmail", func(t *testing.T) {
+		r := e.post(t, "/auth/register", e2eRaw(`{"email":"nul\u0000@example.com","password":"`+e2ePassword+`"}`))
+		p := e2eCheckProblem(t, r, http.StatusBadRequest, "VALIDATION_FAILED")
+		assert.Equal(t, []string{"email"}, p.Fields())
+	})
+}

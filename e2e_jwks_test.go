@@ -53,6 +53,10 @@ func TestE2EJWKS(t *testing.T) {
 	require.Equal(t, http.StatusOK, root.Status, "%s", root)
 	assert.True(t, strings.HasPrefix(root.Header.Get("Content-Type"), "application/json"))
 	assert.JSONEq(t, string(api.Body), string(root.Body), "m.JWKSHandler serves the same keys")
+	// One implementation serves both: the same headers too.
+	assert.Equal(t, "public, max-age=300", api.Header.Get("Cache-Control"))
+	assert.Equal(t, api.Header.Get("Cache-Control"), root.Header.Get("Cache-Control"))
+	assert.Equal(t, api.Header.Get("Content-Type"), root.Header.Get("Content-Type"))
 }
 
 // TestE2ERequireAuth protects a host route with m.RequireAuth.

@@ -57,7 +57,7 @@ type tfaEnv struct {
 
 func newTFAEnv(t *testing.T, st store.Store, opts ...usermgmt.Option) *tfaEnv {
 	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI)
+	doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI())
 	require.NoError(t, err)
 	e := &tfaEnv{t: t, clock: testkit.NewClock(time.Date(2031, 5, 6, 7, 8, 10, 0, time.UTC)), doc: doc, box: &testkit.Mailbox{}}
 	base := []usermgmt.Option{

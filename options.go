@@ -58,6 +58,8 @@ type config struct {
 	cleanupEvery    time.Duration
 	encKeys         [][]byte // WithEncryptionKey: the key, then previous ones
 	totpIssuer      string
+	corsOrigins     []string
+	mountPath       string
 	// errs collects what options could not parse; New reports them.
 	errs []error
 }
@@ -74,6 +76,7 @@ func defaultConfig() config {
 		hasher:       auth.Bcrypt{Cost: 12},
 		limits:       httpapi.DefaultLimits(),
 		cleanupEvery: 10 * time.Minute,
+		mountPath:    httpapi.DefaultMountPath,
 		session: sessionConfig{
 			refreshTTL: 7 * 24 * time.Hour,
 			lifetime:   30 * 24 * time.Hour,
@@ -265,10 +268,42 @@ func WithEmailTemplates(t *notify.Templates) Option {
 
 // WithEmailLinks sets the paths, below the base URL, of the links that
 // verification and reset emails carry (each followed by ?token=).
-// Default: "/api/v1/auth/verify-email" (the API's own route) and
-// "/reset-password" (a page of the host's front end).
+// Default: the mount path (see WithMountPath) + "/auth/verify-email",
+// the API's own route, and "/reset-password", a page of the host's front
+// end. An empty path keeps its default.
 func WithEmailLinks(verifyPath, resetPath string) Option {
 	return func(c *config) { c.verifyPath, c.resetPath = verifyPath, resetPath }
+}
+
+// WithCORS lets browser pages on these origins call the API with
+// credentials: each origin is exactly scheme://host[:port], such as
+// "https://app.example.com" (no path, no wildcard). Preflights are
+// answered without a bearer token; requests from other origins get no CORS
+// headers. Later calls replace earlier ones. Default: none, no
+// cross-origin access.
+func WithCORS(origins ...string) Option {
+	return func(c *config) { c.corsOrigins = append([]string(nil), origins...) }
+}
+
+// validOrigin reports whether o is an http or https origin written
+// exactly as browsers send it in the Origin header.
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return false
+	}
+	return u.Scheme+"://"+u.Host == o && u.Hostname() != ""
+}
+
+// WithMountPath tells the Manager where the host mounts Handler(), such
+// as "/api/v1" or "/auth"; "" is the site root. It must start with / and
+// not end with one. It is the servers URL of the served OpenAPI document
+// and the start of the default verification link path (mount path +
+// /auth/verify-email). The handler works whether or not the host strips
+// the prefix (http.StripPrefix, or chi's Mount which does not strip).
+// Default: "/api/v1".
+func WithMountPath(p string) Option {
+	return func(c *config) { c.mountPath = p }
 }
 
 // WithRateLimit sets the per-client limit on every route but the probes,

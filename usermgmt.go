@@ -104,6 +104,8 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		Limits:         &c.limits,
 		Limiter:        c.limiter,
 		SharedLimiter:  c.sharedLimiter,
+		MountPath:      c.handlerMount(),
+		CORS:           httpapi.CORS{Origins: c.corsOrigins},
 	})
 	return m, nil
 }
@@ -140,7 +142,7 @@ func (m *Manager) buildServices() error {
 	m.auth, err = auth.New(auth.Config{
 		Store: m.store, Audit: m.audit, Tokens: tokens, Passwords: m.passwords, Policy: c.policy,
 		Mail: m.mail, Templates: c.templates, BaseURL: c.baseURL,
-		VerifyEmailPath: c.verifyPath, ResetPasswordPath: c.resetPath,
+		VerifyEmailPath: c.verifyEmailPath(), ResetPasswordPath: c.resetPath,
 		Lockout: c.lockout, RequireVerifiedEmail: c.requireVerified,
 		RefreshTTL: c.session.refreshTTL, SessionLifetime: c.session.lifetime,
 		IdleTimeout: c.session.idle, ReuseGrace: c.session.reuseGrace, Sessions: m.sessions,
@@ -157,8 +159,27 @@ func (m *Manager) buildServices() error {
 	return nil
 }
 
-// Handler returns the HTTP API. Its paths are relative; mount it under a
-// prefix with http.StripPrefix.
+// handlerMount is the mount path in httpapi's spelling, where "" means
+// the default and "/" the root.
+func (c *config) handlerMount() string {
+	if c.mountPath == "" {
+		return "/"
+	}
+	return c.mountPath
+}
+
+// verifyEmailPath is WithEmailLinks' verification path, else the API's
+// own route below the mount path.
+func (c *config) verifyEmailPath() string {
+	if c.verifyPath != "" {
+		return c.verifyPath
+	}
+	return c.mountPath + "/auth/verify-email"
+}
+
+// Handler returns the HTTP API, for the mount path set by WithMountPath
+// (default /api/v1). Mount it with http.StripPrefix, or with a router's
+// own mounting (chi's Mount) that leaves the prefix in place: both work.
 func (m *Manager) Handler() http.Handler { return m.handler }
 
 // Migrate brings the store's schema up to date. It is safe to call from
@@ -194,17 +215,7 @@ func (m *Manager) RBAC() *rbac.Service { return m.rbac }
 //
 //	mux.Handle("GET /.well-known/jwks.json", m.JWKSHandler())
 func (m *Manager) JWKSHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := m.auth.Tokens().JWKS(r.Context())
-		if err != nil {
-			m.cfg.logger.ErrorContext(r.Context(), "jwks failed", "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		_, _ = w.Write(body)
-	})
+	return httpapi.JWKSHandler(m.auth, m.writeError)
 }
 
 // Store returns the store the Manager runs on.

@@ -3,6 +3,8 @@ package usermgmt
 import (
 	"errors"
 	"fmt"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/usermgmt/usermgmt/httpapi"
@@ -41,6 +43,14 @@ func (c *config) validate() error {
 	}
 	if c.cleanupEvery <= 0 {
 		bad("WithCleanupInterval", "interval must be positive, got %s", c.cleanupEvery)
+	}
+	for _, o := range c.corsOrigins {
+		if !validOrigin(o) {
+			bad("WithCORS", "%q is not an origin (scheme://host[:port])", o)
+		}
+	}
+	if p := c.mountPath; p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, "?#") || path.Clean(p) != p) {
+		bad("WithMountPath", "%q must start with / and not end with one (\"\" for the root)", p)
 	}
 	for _, k := range c.encKeys {
 		if len(k) != twofa.KeySize {

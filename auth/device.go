@@ -1,12 +1,16 @@
 package auth
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/usermgmt/usermgmt/internal/textutil"
+)
 
 // deviceName is the name a session shows: the client's own name for it, or
 // "Browser on OS" read from the user agent.
 func deviceName(given, userAgent string) string {
 	if given = strings.TrimSpace(given); given != "" {
-		return truncate(given, 100)
+		return textutil.Truncate(given, 100)
 	}
 	if userAgent == "" {
 		return "Unknown device"
@@ -21,17 +25,7 @@ func deviceName(given, userAgent string) string {
 		return os
 	}
 	name, _, _ := strings.Cut(userAgent, " ")
-	return truncate(name, 60)
-}
-
-// truncate cuts s to at most n bytes without splitting a character: a
-// byte cut can leave invalid UTF-8, which the database and JSON refuse or
-// mangle.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
+	return textutil.Truncate(name, 60)
 }
 
 // Order matters: Edge and Opera say Chrome too, Chrome says Safari.

@@ -272,15 +272,23 @@ func (a *api) checkAvailable(w http.ResponseWriter, r *http.Request, param strin
 	writeJSON(w, http.StatusOK, map[string]bool{"available": ok})
 }
 
-func (a *api) jwks(w http.ResponseWriter, r *http.Request) {
-	body, err := a.cfg.Auth.Tokens().JWKS(r.Context())
-	if err != nil {
-		a.problem(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(body)
+// JWKSHandler serves the public keys that verify svc's access tokens as a
+// JSON Web Key Set, cacheable for five minutes (a rotated key keeps
+// verifying for longer than that). A failure to read the keys goes to
+// onError, such as WriteError. The API serves it at
+// /.well-known/jwks.json; the root's Manager.JWKSHandler is the same
+// handler, for a host that also publishes the keys at its site root.
+func JWKSHandler(svc *auth.Service, onError func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := svc.Tokens().JWKS(r.Context())
+		if err != nil {
+			onError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(body)
+	})
 }
 
 // profile answers the caller's profile. The roles come from the

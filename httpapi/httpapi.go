@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
@@ -50,7 +52,21 @@ type Config struct {
 	// SharedLimiter keeps the per-identifier windows. Default: in the store,
 	// shared by every instance.
 	SharedLimiter ratelimit.Limiter
+	// MountPath is where the host mounts the handler: DefaultMountPath
+	// when empty, "/" for the site root. It is the servers URL of the
+	// served OpenAPI document. A request whose path still starts with it
+	// (the host used chi's Mount, which does not strip the prefix, or
+	// forgot http.StripPrefix) has it stripped here, so both ways of
+	// mounting work.
+	MountPath string
+	// CORS lists the browser origins allowed to call the API. Default:
+	// none, no cross-origin access.
+	CORS CORS
 }
+
+// DefaultMountPath is the mount path assumed when Config.MountPath is
+// empty, the one the example server uses.
+const DefaultMountPath = "/api/v1"
 
 // Route is one entry of the route table: the method and path (relative to
 // the mount point) and the permission it needs, if any.
@@ -71,10 +87,15 @@ type api struct {
 	mux     *http.ServeMux
 	routes  []Route
 	root    http.Handler
+	// mount is the prefix stripped from paths that still carry it; ""
+	// when mounted at the root.
+	mount       string
+	openAPIBody []byte
 }
 
-// New returns the HTTP API as one handler. Paths are relative: mount it
-// with http.StripPrefix.
+// New returns the HTTP API as one handler. Paths are relative to
+// cfg.MountPath: mount it there with http.StripPrefix, or with a router
+// that leaves the prefix in place (chi's Mount); both work.
 func New(cfg Config) http.Handler {
 	return newAPI(cfg)
 }
@@ -107,15 +128,53 @@ func newAPI(cfg Config) *api {
 	if cfg.SharedLimiter == nil {
 		cfg.SharedLimiter = ratelimit.NewStore(cfg.Store, cfg.Now)
 	}
+	if cfg.MountPath == "" {
+		cfg.MountPath = DefaultMountPath
+	}
 	a := &api{cfg: cfg, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
+	a.mount = strings.TrimSuffix(cfg.MountPath, "/")
+	a.openAPIBody = openAPIFor(cfg.MountPath)
 	a.started = a.now()
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+rt.Path, rt.handler)
 	}
 	a.root = chain(http.HandlerFunc(a.dispatch),
-		a.requestFacts, a.accessLog, a.recoverPanics, securityHeaders, a.rateLimit, a.limitBody)
+		a.stripMount, a.requestFacts, a.accessLog, a.recoverPanics, securityHeaders, a.cors, a.rateLimit, a.limitBody)
 	return a
+}
+
+// stripMount removes the mount path from a request that still carries
+// it, so that the API works both behind http.StripPrefix and behind a
+// router that mounts without stripping (chi's Mount). No route of the API
+// starts with the mount path itself, so nothing is taken for the prefix
+// by mistake.
+func (a *api) stripMount(next http.Handler) http.Handler {
+	if a.mount == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p != a.mount && !strings.HasPrefix(p, a.mount+"/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.URL = new(url.URL)
+		*r2.URL = *r.URL
+		r2.URL.Path = strings.TrimPrefix(p, a.mount)
+		if r2.URL.Path == "" {
+			r2.URL.Path = "/"
+		}
+		if r.URL.RawPath != "" {
+			r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, a.mount)
+			if r2.URL.RawPath == "" {
+				r2.URL.RawPath = "/"
+			}
+		}
+		next.ServeHTTP(w, r2)
+	})
 }
 
 // routeTable is the whole API. The permission a route needs is visible
@@ -145,7 +204,7 @@ func (a *api) routeTable() []Route {
 		authed("POST", "/auth/change-password", a.changePassword),
 		pub("GET", "/auth/check-email", a.checkEmail),
 		pub("GET", "/auth/check-username", a.checkUsername),
-		pub("GET", "/.well-known/jwks.json", a.jwks),
+		{Method: "GET", Path: "/.well-known/jwks.json", handler: JWKSHandler(a.cfg.Auth, a.problem)},
 		authed("GET", "/users/profile", a.profile),
 
 		authed("GET", "/2fa/status", a.twoFAStatus),

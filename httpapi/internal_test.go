@@ -90,6 +90,19 @@ func TestProblems(t *testing.T) {
 		{name: "WrongTypes", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"email":5,"age":"x","tags":"y"}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"age", "email", "tags"}},
 		{name: "NestedUnknownAndType", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"options":{"dark":"yes"}}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"options.dark"}},
 		{name: "NestedUnknown", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"options":{"x":1}}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"options.x"}},
+		{name: "DuplicateKey", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"email":"a","email":"b"}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"email"}},
+		{name: "DuplicateKeyEscaped", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"email":"a","\u0065mail":"b"}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"email"}},
+		{name: "DuplicateKeyNested", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"options":{"dark":true,"dark":false}}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"options.dark"}},
+		{name: "DuplicateKeyInArray", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"tags":[{"a":1,"a":2}]}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"tags[0].a"}},
+		{name: "EscapedNUL", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"email":"a\u0000b"}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"email"}},
+		{name: "RawNUL", method: "POST", path: "/test/echo", contentType: "application/json", body: "{\"email\":\"a\x00b\"}", status: 400, code: "VALIDATION_FAILED", fields: []string{"email"}},
+		{name: "NULInArray", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"tags":["ok","\u0000"]}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"tags[1]"}},
+		{name: "NULInKey", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"em\u0000ail":"a"}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"em\x00ail"}},
+		{name: "InvalidUTF8", method: "POST", path: "/test/echo", contentType: "application/json", body: "{\"email\":\"a\xffb\"}", status: 400, code: "VALIDATION_FAILED", fields: []string{"email"}},
+		{name: "InvalidUTF8Nested", method: "POST", path: "/test/echo", contentType: "application/json", body: "{\"options\":{\"dark\":\"\xc3\"}}", status: 400, code: "VALIDATION_FAILED", fields: []string{"options.dark"}},
+		{name: "LoneSurrogate", method: "POST", path: "/test/echo", contentType: "application/json", body: `{"email":"a\ud800b"}`, status: 400, code: "VALIDATION_FAILED", fields: []string{"email"}},
+		{name: "InvalidUTF8InKey", method: "POST", path: "/test/echo", contentType: "application/json", body: "{\"e\xffmail\":\"a\"}", status: 400, code: "MALFORMED_JSON"},
+		{name: "InvalidUTF8OutsideStrings", method: "POST", path: "/test/echo", contentType: "application/json", body: "{\"email\":\"a\"}\xff", status: 400, code: "MALFORMED_JSON"},
 		{name: "WrongContentType", method: "POST", path: "/test/echo", contentType: "text/plain", body: `{"email":"a"}`, status: 415, code: "UNSUPPORTED_MEDIA_TYPE"},
 		{name: "NoContentType", method: "POST", path: "/test/echo", body: `{"email":"a"}`, status: 415, code: "UNSUPPORTED_MEDIA_TYPE"},
 		{name: "OversizeBody", method: "POST", path: "/test/echo", contentType: "application/json", body: big, status: 413, code: "PAYLOAD_TOO_LARGE"},
@@ -120,7 +133,11 @@ func TestProblems(t *testing.T) {
 			assert.Equal(t, tc.code, p.Code)
 			assert.Equal(t, tc.status, p.Status)
 			assert.NotEmpty(t, p.Title)
-			assert.Equal(t, "https://usermgmt.dev/problems/"+strings.ReplaceAll(strings.ToLower(tc.code), "_", "-"), p.Type)
+			wantType := "https://usermgmt.dev/problems/" + strings.ReplaceAll(strings.ToLower(tc.code), "_", "-")
+			if tc.code == "VALIDATION_FAILED" {
+				wantType = "https://usermgmt.dev/problems/validation" // exactly as API.md has it
+			}
+			assert.Equal(t, wantType, p.Type)
 			assert.Equal(t, res.Header.Get("X-Request-Id"), p.RequestID)
 			var fields []string
 			for _, f := range p.Errors {
@@ -138,15 +155,27 @@ func TestProblems(t *testing.T) {
 
 func TestDecodeOK(t *testing.T) {
 	srv := testServer(t, Config{})
-	res, err := http.Post(srv.URL+"/api/v1/test/echo", "application/json; charset=utf-8",
-		strings.NewReader(`{"email":"a@example.com","age":3,"tags":["x"],"options":{"dark":true}}`))
-	require.NoError(t, err)
-	defer res.Body.Close()
-	var got echoBody
-	require.NoError(t, json.NewDecoder(res.Body).Decode(&got))
-	assert.Equal(t, http.StatusOK, res.StatusCode)
-	assert.Equal(t, "a@example.com", got.Email)
-	assert.True(t, got.Options.Dark)
+	for _, tc := range []struct {
+		name, body, email string
+		dark              bool
+	}{
+		{"Plain", `{"email":"a@example.com","age":3,"tags":["x"],"options":{"dark":true}}`, "a@example.com", true},
+		// The same key in two different objects is no duplicate.
+		{"SameKeyInTwoObjects", `{"options":{"dark":true},"tags":["dark"],"email":"dark"}`, "dark", true},
+		{"Unicode", `{"email":"zoë\u00e9😀\ud83d\ude00"}`, "zoëé😀😀", false},
+		{"EscapedQuote", `{"email":"a\"b\\"}`, `a"b\`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := http.Post(srv.URL+"/api/v1/test/echo", "application/json; charset=utf-8", strings.NewReader(tc.body))
+			require.NoError(t, err)
+			defer res.Body.Close()
+			require.Equal(t, http.StatusOK, res.StatusCode)
+			var got echoBody
+			require.NoError(t, json.NewDecoder(res.Body).Decode(&got))
+			assert.Equal(t, tc.email, got.Email)
+			assert.Equal(t, tc.dark, got.Options.Dark)
+		})
+	}
 }
 
 func TestEveryResponseHasRequestIDAndSecurityHeaders(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -51,8 +52,18 @@ func (a *api) decodeJSON(r *http.Request, dst any) error {
 
 // decodeStrict decodes a JSON object into the struct dst field by field, so
 // that every unknown field and every wrong type is reported, not only the
-// first.
+// first. What encoding/json would silently repair or let the last copy win
+// (duplicate keys, invalid UTF-8, NUL characters; see scanStrict) is
+// refused, naming the field, before anything is decoded.
 func decodeStrict(body []byte, dst any) error {
+	scanned, ok := scanStrict(body)
+	if len(scanned) > 0 {
+		sort.Slice(scanned, func(i, j int) bool { return scanned[i].Field < scanned[j].Field })
+		return store.Validation(scanned...)
+	}
+	if !ok && !utf8.Valid(body) {
+		return store.ErrMalformedJSON.WithMessage("request body is not valid UTF-8")
+	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(body, &obj); err != nil {
 		var ute *json.UnmarshalTypeError

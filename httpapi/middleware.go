@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usermgmt/usermgmt/internal/textutil"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -73,7 +74,7 @@ func (a *api) requestFacts(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 		ctx = store.NewContextWithRequest(ctx, store.Request{
-			ID: id, IP: a.clientIP(r), UserAgent: truncate(r.UserAgent(), 512),
+			ID: id, IP: a.clientIP(r), UserAgent: textutil.Truncate(r.UserAgent(), 512),
 		})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -125,17 +126,16 @@ func remoteAddr(s string) netip.Addr {
 	return ip.Unmap()
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
-
 // securityValues are the security headers every response carries. The
 // keys are already canonical and the value slices are shared, read-only:
 // assigning them costs no allocation on the hot path.
+//
+// Cache-Control is no-store by default because nearly every answer
+// carries personal data or tokens (profiles, sessions, 2FA secrets, roles,
+// lists of users); the few public documents (the JWKS, the OpenAPI
+// document) set their own, cacheable, value.
 var securityValues = map[string][]string{
+	"Cache-Control":           {"no-store"},
 	"X-Content-Type-Options":  {"nosniff"},
 	"X-Frame-Options":         {"DENY"},
 	"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'"},

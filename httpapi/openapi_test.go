@@ -85,10 +85,10 @@ func downgradeNullTypes(v any) any {
 
 func TestOpenAPIValid(t *testing.T) {
 	var raw map[string]any
-	require.NoError(t, json.Unmarshal(httpapi.OpenAPI, &raw), "openapi.json is not JSON")
+	require.NoError(t, json.Unmarshal(httpapi.OpenAPI(), &raw), "openapi.json is not JSON")
 	assert.Equal(t, "3.1.0", raw["openapi"])
 
-	doc := loadOpenAPI(t, httpapi.OpenAPI)
+	doc := loadOpenAPI(t, httpapi.OpenAPI())
 	assert.Equal(t, "3.1.0", doc.OpenAPI)
 	require.NotNil(t, doc.Info)
 	assert.Equal(t, "usermgmt", doc.Info.Title)
@@ -103,7 +103,7 @@ func TestOpenAPIValid(t *testing.T) {
 			"openapi.json fails validation for a reason other than 3.1 null types")
 
 		var copied any
-		require.NoError(t, json.Unmarshal(httpapi.OpenAPI, &copied))
+		require.NoError(t, json.Unmarshal(httpapi.OpenAPI(), &copied))
 		downgraded, err := json.Marshal(downgradeNullTypes(copied))
 		require.NoError(t, err)
 		assert.NoError(t, loadOpenAPI(t, downgraded).Validate(ctx))
@@ -223,7 +223,7 @@ func openapiHandler(t *testing.T) http.Handler {
 }
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	doc := loadOpenAPI(t, httpapi.OpenAPI)
+	doc := loadOpenAPI(t, httpapi.OpenAPI())
 	routes := httpapi.Routes(openapiHandler(t))
 	require.NotEmpty(t, routes)
 
@@ -282,7 +282,7 @@ var nonProblemErrors = map[string]bool{
 // TestOpenAPIConventions checks what every operation must carry, so that
 // new routes follow the pattern of the existing ones.
 func TestOpenAPIConventions(t *testing.T) {
-	doc := loadOpenAPI(t, httpapi.OpenAPI)
+	doc := loadOpenAPI(t, httpapi.OpenAPI())
 	var tags []string
 	for _, tag := range doc.Tags {
 		tags = append(tags, tag.Name)
@@ -322,7 +322,7 @@ func TestOpenAPIConventions(t *testing.T) {
 // TestOpenAPIResponsesMatchHandlers checks real answers against the
 // documented schemas.
 func TestOpenAPIResponsesMatchHandlers(t *testing.T) {
-	doc := loadOpenAPI(t, httpapi.OpenAPI)
+	doc := loadOpenAPI(t, httpapi.OpenAPI())
 	srv := openapiServer(t)
 
 	for _, tc := range []struct {
@@ -407,6 +407,25 @@ func TestOpenAPIServed(t *testing.T) {
 	mediaType, _, err := mime.ParseMediaType(res.Header.Get("Content-Type"))
 	require.NoError(t, err)
 	assert.Equal(t, "application/json", mediaType)
-	assert.True(t, slices.Equal(httpapi.OpenAPI, body), "served bytes differ from the embedded document")
+	assert.True(t, slices.Equal(httpapi.OpenAPI(), body), "served bytes differ from the embedded document")
 	assert.NotEmpty(t, res.Header.Get("X-Request-Id"))
+}
+
+// TestOpenAPIIsACopy checks that a caller cannot change the document the
+// handler serves through what OpenAPI returns.
+func TestOpenAPIIsACopy(t *testing.T) {
+	doc := httpapi.OpenAPI()
+	want := slices.Clone(doc)
+	for i := range doc {
+		doc[i] = 'x'
+	}
+	assert.True(t, slices.Equal(want, httpapi.OpenAPI()), "OpenAPI returned the embedded slice itself")
+
+	srv := openapiServer(t)
+	res, err := srv.Client().Get(srv.URL + "/api/v1/openapi.json")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	assert.True(t, slices.Equal(want, body), "served document changed")
 }

@@ -54,7 +54,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *store.Error) {
 		}
 	}
 	doc := map[string]any{
-		"type":      problemBase + strings.ReplaceAll(strings.ToLower(e.Code), "_", "-"),
+		"type":      problemType(e.Code),
 		"title":     title(e.Code),
 		"status":    e.Status,
 		"code":      e.Code,
@@ -89,6 +89,15 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *store.Error) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)
+}
+
+// problemType is the type URI of a code: the code in lower kebab case,
+// except VALIDATION_FAILED, whose type API.md fixes as .../validation.
+func problemType(code string) string {
+	if code == store.ErrValidation.Code {
+		return problemBase + "validation"
+	}
+	return problemBase + strings.ReplaceAll(strings.ToLower(code), "_", "-")
 }
 
 // title turns a code into a short human title: "EMAIL_TAKEN" -> "Email

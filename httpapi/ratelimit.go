@@ -12,7 +12,8 @@ import (
 )
 
 // Limits are the request limits the API applies. A limit with zero
-// Requests is off.
+// Requests is off, so the zero Limits turns off every limit, the tight
+// per-route ones included.
 type Limits struct {
 	// PerClient applies to every route but the probes, per client IP.
 	PerClient ratelimit.Limit
@@ -28,14 +29,17 @@ type Limits struct {
 	MFAPerChallenge    ratelimit.Limit
 }
 
-// DefaultLimits returns the limits used when Config.Limits is zero.
+// DefaultLimits returns the limits used when Config.Limits is nil. Sign-up
+// and sign-in allow 30 requests per 5 minutes per IP, as Supabase Auth
+// does by default: enough for an office behind one NAT address, too few
+// for guessing. The zero Limits, by contrast, turns every limit off.
 func DefaultLimits() Limits {
 	per := func(n int, d time.Duration) ratelimit.Limit { return ratelimit.Limit{Requests: n, Window: d} }
 	return Limits{
 		PerClient:          per(100, time.Minute),
-		LoginPerIdentifier: per(10, time.Minute),
-		LoginPerIP:         per(60, time.Minute),
-		RegisterPerIP:      per(10, time.Hour),
+		LoginPerIdentifier: per(10, 5*time.Minute),
+		LoginPerIP:         per(30, 5*time.Minute),
+		RegisterPerIP:      per(30, 5*time.Minute),
 		MailPerAddress:     per(3, 15*time.Minute),
 		MailPerIP:          per(20, time.Hour),
 		CheckPerIP:         per(30, time.Minute),
@@ -63,10 +67,7 @@ func (a *api) rateLimit(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h := w.Header()
-		h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
-		h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
-		h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
+		setRateLimitHeaders(w.Header(), d)
 		if !d.Allowed {
 			a.tooMany(w, r, d)
 			return
@@ -109,6 +110,9 @@ func (a *api) limitIdentity(w http.ResponseWriter, r *http.Request, scope, ident
 			return false
 		}
 		if !d.Allowed {
+			// The refusal describes the limit that refused, not the
+			// API-wide one rateLimit already reported.
+			setRateLimitHeaders(w.Header(), d)
 			a.tooMany(w, r, d)
 			return false
 		}
@@ -125,6 +129,13 @@ func limitIP(ip string) string {
 		return ip
 	}
 	return netip.PrefixFrom(addr, 64).Masked().String()
+}
+
+// setRateLimitHeaders reports a limit's state in the RateLimit-* headers.
+func setRateLimitHeaders(h http.Header, d ratelimit.Decision) {
+	h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
 }
 
 func (a *api) tooMany(w http.ResponseWriter, r *http.Request, d ratelimit.Decision) {
