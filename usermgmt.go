@@ -54,7 +54,6 @@ type (
 	Store = store.Store
 )
 
-
 // Manager is the library's entry point: it owns the services and the HTTP
 // handler built on one store. It is safe for concurrent use.
 type Manager struct {
