@@ -1,7 +1,7 @@
 // Package sessions lists and revokes a user's sessions, one per signed-in
 // device.
 //
-//	list, err := m.Sessions().List(ctx, userID, currentSessionID)
+//	page, err := m.Sessions().List(ctx, userID, currentSessionID, store.ListRequest{})
 //	n, err := m.Sessions().RevokeOthers(ctx, userID, currentSessionID)
 package sessions
 
@@ -43,17 +43,39 @@ type Info struct {
 	Current bool
 }
 
-// List returns the user's live sessions, newest first, marking current.
-func (s *Service) List(ctx context.Context, userID, current string) ([]Info, error) {
-	list, err := s.st.Sessions().ListByUser(ctx, userID, s.now())
+// List returns one page of the user's live sessions, marking current. It
+// sorts by "createdAt" (the default, newest first) or "lastSeenAt"; an
+// unknown sort, a bad cursor or a limit over store.MaxLimit is an error
+// matching store.ErrValidation.
+func (s *Service) List(ctx context.Context, userID, current string, r store.ListRequest) (store.Page[Info], error) {
+	p, err := s.st.Sessions().List(ctx, userID, s.now(), r)
 	if err != nil {
-		return nil, err
+		return store.Page[Info]{}, err
 	}
-	out := make([]Info, len(list))
-	for i, sess := range list {
-		out[i] = Info{Session: sess, Current: sess.ID == current}
+	out := store.Page[Info]{Items: make([]Info, len(p.Items)), NextCursor: p.NextCursor, Total: p.Total}
+	for i, sess := range p.Items {
+		out.Items[i] = Info{Session: sess, Current: sess.ID == current}
 	}
 	return out, nil
+}
+
+// liveIDs returns the ids of every live session of the user, page by page.
+func (s *Service) liveIDs(ctx context.Context, userID string) ([]string, error) {
+	var ids []string
+	r := store.ListRequest{Limit: store.MaxLimit}
+	for {
+		p, err := s.st.Sessions().List(ctx, userID, s.now(), r)
+		if err != nil {
+			return nil, err
+		}
+		for _, sess := range p.Items {
+			ids = append(ids, sess.ID)
+		}
+		if p.NextCursor == "" {
+			return ids, nil
+		}
+		r.Cursor = p.NextCursor
+	}
 }
 
 // Revoke revokes one of the user's sessions. Another user's session, like
@@ -93,7 +115,7 @@ func (s *Service) RevokeAll(ctx context.Context, userID, reason string) (int, er
 }
 
 func (s *Service) revokeAll(ctx context.Context, userID, keep, reason, action string) (int, error) {
-	live, err := s.st.Sessions().ListByUser(ctx, userID, s.now())
+	live, err := s.liveIDs(ctx, userID)
 	if err != nil {
 		return 0, err
 	}
@@ -109,9 +131,9 @@ func (s *Service) revokeAll(ctx context.Context, userID, keep, reason, action st
 	if err != nil {
 		return 0, err
 	}
-	for _, sess := range live {
-		if sess.ID != keep {
-			s.revoked(sess.ID)
+	for _, id := range live {
+		if id != keep {
+			s.revoked(id)
 		}
 	}
 	return n, nil

@@ -37,13 +37,31 @@ func TestService(t *testing.T) {
 		a1, a2, a3 := open(ada, fixed.Add(-3*time.Minute)), open(ada, fixed.Add(-2*time.Minute)), open(ada, fixed.Add(-time.Minute))
 		b1 := open(bob, fixed)
 
-		list, err := svc.List(ctx, ada, a2)
+		page, err := svc.List(ctx, ada, a2, store.ListRequest{})
 		require.NoError(t, err)
+		list := page.Items
 		require.Len(t, list, 3)
 		assert.Equal(t, a3, list[0].ID, "newest first")
 		for _, s := range list {
 			assert.Equal(t, s.ID == a2, s.Current)
 		}
+
+		t.Run("Paged", func(t *testing.T) {
+			p1, err := svc.List(ctx, ada, a2, store.ListRequest{Limit: 2, Sort: store.Sort{Field: "createdAt"}, IncludeTotal: true})
+			require.NoError(t, err)
+			require.Len(t, p1.Items, 2)
+			assert.Equal(t, []string{a1, a2}, []string{p1.Items[0].ID, p1.Items[1].ID}, "oldest first when asked")
+			assert.True(t, p1.Items[1].Current)
+			require.NotNil(t, p1.Total)
+			assert.Equal(t, 3, *p1.Total)
+			p2, err := svc.List(ctx, ada, a2, store.ListRequest{Limit: 2, Sort: store.Sort{Field: "createdAt"}, Cursor: p1.NextCursor})
+			require.NoError(t, err)
+			require.Len(t, p2.Items, 1)
+			assert.Equal(t, a3, p2.Items[0].ID)
+			assert.Empty(t, p2.NextCursor)
+			_, err = svc.List(ctx, ada, a2, store.ListRequest{Sort: store.Sort{Field: "ip"}})
+			assert.ErrorIs(t, err, store.ErrValidation)
+		})
 
 		t.Run("OthersSessionIsNotFound", func(t *testing.T) {
 			assert.ErrorIs(t, svc.Revoke(ctx, ada, b1), store.ErrSessionNotFound)
@@ -61,8 +79,9 @@ func TestService(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, 1, n)
 			assert.Equal(t, []string{a3}, revoked)
-			list, err := svc.List(ctx, ada, a2)
+			page, err := svc.List(ctx, ada, a2, store.ListRequest{})
 			require.NoError(t, err)
+			list := page.Items
 			require.Len(t, list, 1)
 			assert.Equal(t, a2, list[0].ID)
 		})
@@ -74,4 +93,24 @@ func TestService(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestRevokeAllManySessions checks that every revoked session is reported
+// to the cache, also past the store's page size.
+func TestRevokeAllManySessions(t *testing.T) {
+	st := dbtest.SQLite(t)
+	ctx := context.Background()
+	now := func() time.Time { return fixed }
+	var revoked []string
+	svc := sessions.New(st, audit.New(st, now), now, func(id string) { revoked = append(revoked, id) })
+	u := &store.User{Email: "ada@example.com", CreatedAt: fixed, UpdatedAt: fixed}
+	require.NoError(t, st.Users().Create(ctx, u))
+	const n = store.MaxLimit + 5
+	for range n {
+		require.NoError(t, st.Sessions().Create(ctx, &store.Session{UserID: u.ID, CreatedAt: fixed, ExpiresAt: fixed.Add(time.Hour)}))
+	}
+	got, err := svc.RevokeAll(ctx, u.ID, "admin")
+	require.NoError(t, err)
+	assert.Equal(t, n, got)
+	assert.Len(t, revoked, n, "every revoked session reaches the cache")
 }
