@@ -123,7 +123,9 @@ type UserFilter struct {
 // User sort fields a UserStore.List offers, besides its default
 // "-createdAt". "name" is "first last" ignoring letter case; "username"
 // and "lastLoginAt" may be empty, and users without one come last in
-// either direction.
+// either direction. Text keys are ordered by the database's collation
+// (byte order on SQLite), so the order of non-ASCII text may differ
+// between databases; within one database it is total and stable.
 const (
 	UserSortCreatedAt   = "createdAt"
 	UserSortEmail       = "email"
