@@ -151,9 +151,9 @@ func TestManagerRBACActorFromContext(t *testing.T) {
 	ctx := context.Background()
 	rows := func(action, target string) []store.AuditEntry {
 		t.Helper()
-		rs, err := e.m.Store().Audit().List(ctx, store.AuditFilter{Action: action, TargetID: target, Limit: 1})
+		page, err := e.m.Store().Audit().List(ctx, store.AuditFilter{Action: action, TargetID: target}, store.ListRequest{Limit: 1})
 		require.NoError(t, err)
-		return rs
+		return page.Items
 	}
 	t.Run("Actor", func(t *testing.T) {
 		roles, err := e.m.RBAC().Assign(store.NewContextWithActor(ctx, store.Actor{UserID: e.adminID}), e.userID, e.moderatorRole)

@@ -399,11 +399,13 @@ func TestE2ETwoFactorTOTP(t *testing.T) {
 				{"2fa.backup_codes_regenerate", store.OutcomeSuccess}, {"2fa.backup_codes_regenerate", store.OutcomeDenied},
 				{"2fa.disable", store.OutcomeSuccess}, {"2fa.disable", store.OutcomeFailure}, {"2fa.disable", store.OutcomeDenied},
 			} {
-				rows, err := st.Audit().List(context.Background(), store.AuditFilter{Action: tc.action, TargetID: id, Outcome: tc.outcome})
+				page, err := st.Audit().List(context.Background(), store.AuditFilter{Action: tc.action, TargetID: id, Outcome: tc.outcome}, store.ListRequest{Limit: store.MaxLimit})
+				rows := page.Items
 				require.NoError(t, err)
 				assert.NotEmpty(t, rows, "%s %s", tc.action, tc.outcome)
 			}
-			rows, err := st.Audit().List(context.Background(), store.AuditFilter{Action: "2fa.disable", TargetID: id, Outcome: store.OutcomeDenied})
+			page, err := st.Audit().List(context.Background(), store.AuditFilter{Action: "2fa.disable", TargetID: id, Outcome: store.OutcomeDenied}, store.ListRequest{Limit: store.MaxLimit})
+			rows := page.Items
 			require.NoError(t, err)
 			assert.Len(t, rows, 1, "a refused password is audited once, not again at the edge")
 		})

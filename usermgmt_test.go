@@ -84,7 +84,8 @@ func TestEnsureAdmin(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, roles, 1)
 			assert.Equal(t, "admin", roles[0].Name)
-			entries, err := st.Audit().List(ctx, store.AuditFilter{Action: "admin.bootstrap"})
+			page, err := st.Audit().List(ctx, store.AuditFilter{Action: "admin.bootstrap"}, store.ListRequest{Limit: store.MaxLimit})
+			entries := page.Items
 			require.NoError(t, err)
 			assert.Len(t, entries, 1)
 		})

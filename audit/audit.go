@@ -107,9 +107,10 @@ func (l *Log) entry(ctx context.Context, e Entry) store.AuditEntry {
 	return out
 }
 
-// List returns entries matching f, newest first.
-func (l *Log) List(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
-	return l.st.Audit().List(ctx, f)
+// List returns one page of the entries matching f, newest first unless r
+// sorts otherwise (the store offers "createdAt").
+func (l *Log) List(ctx context.Context, f store.AuditFilter, r store.ListRequest) (store.Page[store.AuditEntry], error) {
+	return l.st.Audit().List(ctx, f, r)
 }
 
 // recorded marks an error whose audit row the service already wrote.

@@ -28,7 +28,8 @@ func TestRecord(t *testing.T) {
 		t.Run("OK", func(t *testing.T) {
 			require.NoError(t, log.RecordNow(ctx, audit.Entry{Action: "user.update", TargetID: "0190a000-0000-7000-8000-000000000003",
 				Metadata: map[string]string{"field": "bio"}}))
-			got, err := log.List(ctx, store.AuditFilter{Action: "user.update"})
+			page, err := log.List(ctx, store.AuditFilter{Action: "user.update"}, store.ListRequest{})
+			got := page.Items
 			require.NoError(t, err)
 			require.Len(t, got, 1)
 			e := got[0]
@@ -49,7 +50,8 @@ func TestRecord(t *testing.T) {
 				return boom
 			})
 			require.ErrorIs(t, err, boom)
-			got, err := log.List(ctx, store.AuditFilter{Action: "user.delete"})
+			page, err := log.List(ctx, store.AuditFilter{Action: "user.delete"}, store.ListRequest{})
+			got := page.Items
 			require.NoError(t, err)
 			assert.Empty(t, got)
 		})
@@ -57,7 +59,8 @@ func TestRecord(t *testing.T) {
 		t.Run("ActorOverride", func(t *testing.T) {
 			require.NoError(t, log.RecordNow(context.Background(), audit.Entry{
 				Action: "auth.login", ActorID: "0190a000-0000-7000-8000-000000000009", Outcome: store.OutcomeFailure}))
-			got, err := log.List(ctx, store.AuditFilter{ActorID: "0190a000-0000-7000-8000-000000000009"})
+			page, err := log.List(ctx, store.AuditFilter{ActorID: "0190a000-0000-7000-8000-000000000009"}, store.ListRequest{})
+			got := page.Items
 			require.NoError(t, err)
 			require.Len(t, got, 1)
 			assert.Equal(t, store.OutcomeFailure, got[0].Outcome)

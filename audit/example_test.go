@@ -37,8 +37,8 @@ func ExampleLog_Record() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	entries, _ := l.List(ctx, store.AuditFilter{Action: "user.create"})
-	e := entries[0]
+	page, _ := l.List(ctx, store.AuditFilter{Action: "user.create"}, store.ListRequest{Limit: 10})
+	e := page.Items[0]
 	fmt.Println(e.Action, e.Outcome, e.IP, e.RequestID, e.CreatedAt.Format(time.RFC3339))
 	// Output: user.create success 203.0.113.7 req-1 2030-01-02T03:04:05Z
 }

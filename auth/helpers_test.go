@@ -195,12 +195,17 @@ func (e *svcEnv) setStatus(id string, edit func(u *store.User)) {
 // auditRows returns the audit entries matching f, newest first.
 func (e *svcEnv) auditRows(f store.AuditFilter) []store.AuditEntry {
 	e.t.Helper()
-	if f.Limit == 0 {
-		f.Limit = 1000
+	var rows []store.AuditEntry
+	r := store.ListRequest{Limit: store.MaxLimit}
+	for {
+		p, err := e.st.Audit().List(context.Background(), f, r)
+		require.NoError(e.t, err)
+		rows = append(rows, p.Items...)
+		if p.NextCursor == "" {
+			return rows
+		}
+		r.Cursor = p.NextCursor
 	}
-	rows, err := e.st.Audit().List(context.Background(), f)
-	require.NoError(e.t, err)
-	return rows
 }
 
 // session loads a session from the store.

@@ -126,7 +126,8 @@ func TestLoginMFA(t *testing.T) {
 			ch := e.challenge(t, "ada@example.com")
 			assert.Equal(t, []string{"totp"}, ch.Methods)
 			assert.Len(t, ch.Token, 43, "256 bits, base64url")
-			rows, err := st.Audit().List(ctx, store.AuditFilter{Action: "auth.login", TargetID: u.ID})
+			page, err := st.Audit().List(ctx, store.AuditFilter{Action: "auth.login", TargetID: u.ID}, store.ListRequest{Limit: store.MaxLimit})
+			rows := page.Items
 			require.NoError(t, err)
 			require.NotEmpty(t, rows)
 			assert.Equal(t, "required", rows[0].Metadata["mfa"])
@@ -140,7 +141,8 @@ func TestLoginMFA(t *testing.T) {
 			sess, err := st.Sessions().ByID(ctx, res.Tokens.SessionID)
 			require.NoError(t, err)
 			assert.Equal(t, "Work laptop", sess.DeviceName, "the session keeps what the login said")
-			rows, err := st.Audit().List(ctx, store.AuditFilter{Action: "auth.login_2fa", TargetID: u.ID})
+			page, err := st.Audit().List(ctx, store.AuditFilter{Action: "auth.login_2fa", TargetID: u.ID}, store.ListRequest{Limit: store.MaxLimit})
+			rows := page.Items
 			require.NoError(t, err)
 			assert.Len(t, rows, 1)
 
@@ -210,7 +212,8 @@ func TestLoginMFAWrongCodes(t *testing.T) {
 			_, err := e.svc.CompleteMFA(ctx, auth.MFAAttempt{Token: ch.Token, Code: mfaHOTP(t, secret, e.clock.Now())})
 			mfaRequireCode(t, store.ErrMFATokenInvalid, err)
 
-			rows, err := st.Audit().List(ctx, store.AuditFilter{Action: "2fa.verify", TargetID: u.ID, Outcome: store.OutcomeFailure})
+			page, err := st.Audit().List(ctx, store.AuditFilter{Action: "2fa.verify", TargetID: u.ID, Outcome: store.OutcomeFailure}, store.ListRequest{Limit: store.MaxLimit})
+			rows := page.Items
 			require.NoError(t, err)
 			assert.Len(t, rows, 5, "every wrong code is audited")
 		})

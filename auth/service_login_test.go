@@ -99,9 +99,9 @@ func TestServiceLoginWrongCredentials(t *testing.T) {
 		}
 		// Failures were counted; none succeeded.
 		assert.Nil(t, e.user(u.ID).LastLoginAt)
-		sessions, err := st.Sessions().ListByUser(context.Background(), u.ID, e.clock.Now())
+		sessions, err := st.Sessions().List(context.Background(), u.ID, e.clock.Now(), store.ListRequest{})
 		require.NoError(t, err)
-		assert.Empty(t, sessions)
+		assert.Empty(t, sessions.Items)
 	})
 }
 

@@ -31,6 +31,35 @@ type listParams struct {
 // 100, a cursor together with a page, and an unknown sort field are 400s,
 // not silently corrected.
 func parseList(q url.Values, sortable ...string) (listParams, error) {
+	return parseParams(q, true, sortable)
+}
+
+// parseStoreList reads the list parameters of a list the store pages and
+// converts them to its request. The store knows the sort fields it
+// offers and refuses another one with a 400 naming "sort".
+func parseStoreList(q url.Values) (store.ListRequest, error) {
+	p, err := parseParams(q, false, nil)
+	if err != nil {
+		return store.ListRequest{}, err
+	}
+	return store.ListRequest{Limit: p.Limit, Cursor: p.Cursor, Page: p.Page, IncludeTotal: p.IncludeTotal,
+		Sort: store.Sort{Field: p.Sort, Desc: p.Desc}}, nil
+}
+
+// storeListJSON converts a page from the store into the list envelope.
+func storeListJSON[S, T any](p store.Page[S], conv func(S) T) listJSON[T] {
+	out := listJSON[T]{Items: make([]T, len(p.Items)), Total: p.Total}
+	for i, it := range p.Items {
+		out.Items[i] = conv(it)
+	}
+	if p.NextCursor != "" {
+		c := p.NextCursor
+		out.NextCursor = &c
+	}
+	return out
+}
+
+func parseParams(q url.Values, checkSort bool, sortable []string) (listParams, error) {
 	p := listParams{Limit: defaultLimit}
 	var fields []store.FieldError
 	if v := q.Get("limit"); v != "" {
@@ -61,7 +90,7 @@ func parseList(q url.Values, sortable ...string) (listParams, error) {
 	if v := q.Get("sort"); v != "" {
 		p.Desc = strings.HasPrefix(v, "-")
 		p.Sort = strings.TrimPrefix(v, "-")
-		ok := false
+		ok := !checkSort && p.Sort != ""
 		for _, s := range sortable {
 			ok = ok || s == p.Sort
 		}
@@ -87,8 +116,8 @@ type listJSON[T any] struct {
 	Total      *int    `json:"total,omitempty"`
 }
 
-// paginate pages a list held in memory (roles, permissions, sessions: a
-// handful of items). Its cursors are offsets; lists that live in the store
+// paginate pages a list held in memory (roles and permissions: a handful
+// of items). Its cursors are offsets; lists that live in the store
 // page by keyset instead.
 func paginate[T any](items []T, p listParams) (listJSON[T], error) {
 	offset := 0

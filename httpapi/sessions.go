@@ -23,21 +23,21 @@ func toSessionJSON(s sessions.Info) sessionJSON {
 		Current: s.Current}
 }
 
+// listSessions answers a page the store cut: live sessions, sortable by
+// createdAt (default, newest first) and lastSeenAt.
 func (a *api) listSessions(w http.ResponseWriter, r *http.Request) {
-	p := principal(r)
-	list, err := a.cfg.Sessions.List(r.Context(), p.UserID, p.SessionID)
+	req, err := parseStoreList(r.URL.Query())
 	if err != nil {
 		a.problem(w, r, err)
 		return
 	}
-	items := make([]sessionJSON, len(list))
-	for i, s := range list {
-		items[i] = toSessionJSON(s)
+	p := principal(r)
+	page, err := a.cfg.Sessions.List(r.Context(), p.UserID, p.SessionID, req)
+	if err != nil {
+		a.problem(w, r, err)
+		return
 	}
-	writeList(a, w, r, items, map[string]func(sessionJSON) string{
-		"createdAt":  func(s sessionJSON) string { return s.CreatedAt.Format(time.RFC3339Nano) },
-		"lastSeenAt": func(s sessionJSON) string { return s.LastSeenAt.Format(time.RFC3339Nano) },
-	})
+	writeJSON(w, http.StatusOK, storeListJSON(page, toSessionJSON))
 }
 
 func (a *api) revokeSession(w http.ResponseWriter, r *http.Request) {

@@ -289,8 +289,9 @@ func TestNobodyTouchesWhatTheyLack(t *testing.T) {
 			})
 		}
 		t.Run("DeniedRowNamesActorAndPermission", func(t *testing.T) {
-			rows, err := st.Audit().List(ctx, store.AuditFilter{Action: "role.delete", Outcome: store.OutcomeDenied, Limit: 1})
+			page, err := st.Audit().List(ctx, store.AuditFilter{Action: "role.delete", Outcome: store.OutcomeDenied}, store.ListRequest{Limit: 1})
 			require.NoError(t, err)
+			rows := page.Items
 			require.Len(t, rows, 1)
 			assert.Equal(t, manager, rows[0].ActorID)
 			assert.Equal(t, unused.ID, rows[0].TargetID)
@@ -354,8 +355,9 @@ func TestActorFromContext(t *testing.T) {
 		t.Run("AuditNamesTheActor", func(t *testing.T) {
 			_, err := svc.Assign(store.NewContextWithActor(ctx, store.Actor{UserID: adminID}), userID, modRole.ID)
 			require.NoError(t, err)
-			rows, err := st.Audit().List(ctx, store.AuditFilter{Action: "role.assign", TargetID: userID, Limit: 1})
+			page, err := st.Audit().List(ctx, store.AuditFilter{Action: "role.assign", TargetID: userID}, store.ListRequest{Limit: 1})
 			require.NoError(t, err)
+			rows := page.Items
 			require.Len(t, rows, 1)
 			assert.Equal(t, adminID, rows[0].ActorID)
 			assert.Empty(t, rows[0].ImpersonatorID)
@@ -366,8 +368,9 @@ func TestActorFromContext(t *testing.T) {
 			other := newUser(t, st, "admin2@example.com", store.RoleAdmin)
 			actx := store.NewContextWithActor(ctx, store.Actor{UserID: other, ImpersonatorID: adminID})
 			require.NoError(t, svc.Unassign(actx, userID, modRole.ID))
-			rows, err := st.Audit().List(ctx, store.AuditFilter{Action: "role.unassign", TargetID: userID, Limit: 1})
+			page, err := st.Audit().List(ctx, store.AuditFilter{Action: "role.unassign", TargetID: userID}, store.ListRequest{Limit: 1})
 			require.NoError(t, err)
+			rows := page.Items
 			require.Len(t, rows, 1)
 			assert.Equal(t, other, rows[0].ActorID)
 			assert.Equal(t, adminID, rows[0].ImpersonatorID)
@@ -405,8 +408,9 @@ func TestActorFromContext(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, svc.Unassign(sctx, userID, r.ID))
 			require.NoError(t, svc.DeleteRole(sctx, r.ID))
-			rows, err := st.Audit().List(ctx, store.AuditFilter{Action: "role.assign", TargetID: userID, Limit: 1})
+			page, err := st.Audit().List(ctx, store.AuditFilter{Action: "role.assign", TargetID: userID}, store.ListRequest{Limit: 1})
 			require.NoError(t, err)
+			rows := page.Items
 			require.Len(t, rows, 1)
 			assert.Empty(t, rows[0].ActorID)
 			assert.Equal(t, "system", rows[0].Metadata["actor"])

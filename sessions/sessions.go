@@ -1,7 +1,7 @@
 // Package sessions lists and revokes a user's sessions, one per signed-in
 // device.
 //
-//	list, err := m.Sessions().List(ctx, userID, currentSessionID)
+//	page, err := m.Sessions().List(ctx, userID, currentSessionID, store.ListRequest{})
 //	n, err := m.Sessions().RevokeOthers(ctx, userID, currentSessionID)
 package sessions
 
@@ -86,15 +86,18 @@ type Info struct {
 	Current bool
 }
 
-// List returns the user's live sessions, newest first, marking current.
-func (s *Service) List(ctx context.Context, userID, current string) ([]Info, error) {
-	list, err := s.st.Sessions().ListByUser(ctx, userID, s.now())
+// List returns one page of the user's live sessions, marking current. It
+// sorts by "createdAt" (the default, newest first) or "lastSeenAt"; an
+// unknown sort, a bad cursor or a limit over store.MaxLimit is an error
+// matching store.ErrValidation.
+func (s *Service) List(ctx context.Context, userID, current string, r store.ListRequest) (store.Page[Info], error) {
+	p, err := s.st.Sessions().List(ctx, userID, s.now(), r)
 	if err != nil {
-		return nil, err
+		return store.Page[Info]{}, err
 	}
-	out := make([]Info, len(list))
-	for i, sess := range list {
-		out[i] = Info{Session: sess, Current: sess.ID == current}
+	out := store.Page[Info]{Items: make([]Info, len(p.Items)), NextCursor: p.NextCursor, Total: p.Total}
+	for i, sess := range p.Items {
+		out.Items[i] = Info{Session: sess, Current: sess.ID == current}
 	}
 	return out, nil
 }

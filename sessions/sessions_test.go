@@ -47,13 +47,31 @@ func TestService(t *testing.T) {
 			require.True(t, live(id), "cached as live")
 		}
 
-		list, err := svc.List(ctx, ada, a2)
+		page, err := svc.List(ctx, ada, a2, store.ListRequest{})
 		require.NoError(t, err)
+		list := page.Items
 		require.Len(t, list, 3)
 		assert.Equal(t, a3, list[0].ID, "newest first")
 		for _, s := range list {
 			assert.Equal(t, s.ID == a2, s.Current)
 		}
+
+		t.Run("Paged", func(t *testing.T) {
+			p1, err := svc.List(ctx, ada, a2, store.ListRequest{Limit: 2, Sort: store.Sort{Field: "createdAt"}, IncludeTotal: true})
+			require.NoError(t, err)
+			require.Len(t, p1.Items, 2)
+			assert.Equal(t, []string{a1, a2}, []string{p1.Items[0].ID, p1.Items[1].ID}, "oldest first when asked")
+			assert.True(t, p1.Items[1].Current)
+			require.NotNil(t, p1.Total)
+			assert.Equal(t, 3, *p1.Total)
+			p2, err := svc.List(ctx, ada, a2, store.ListRequest{Limit: 2, Sort: store.Sort{Field: "createdAt"}, Cursor: p1.NextCursor})
+			require.NoError(t, err)
+			require.Len(t, p2.Items, 1)
+			assert.Equal(t, a3, p2.Items[0].ID)
+			assert.Empty(t, p2.NextCursor)
+			_, err = svc.List(ctx, ada, a2, store.ListRequest{Sort: store.Sort{Field: "ip"}})
+			assert.ErrorIs(t, err, store.ErrValidation)
+		})
 
 		t.Run("OthersSessionIsNotFound", func(t *testing.T) {
 			assert.ErrorIs(t, svc.Revoke(ctx, ada, b1), store.ErrSessionNotFound)
@@ -73,8 +91,9 @@ func TestService(t *testing.T) {
 			assert.False(t, live(a3), "refused at once")
 			assert.True(t, live(a2), "the current one stays")
 			assert.True(t, live(b1), "another user's stay")
-			list, err := svc.List(ctx, ada, a2)
+			page, err := svc.List(ctx, ada, a2, store.ListRequest{})
 			require.NoError(t, err)
+			list := page.Items
 			require.Len(t, list, 1)
 			assert.Equal(t, a2, list[0].ID)
 		})
@@ -103,4 +122,35 @@ func TestService(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestRevokeAllManySessions revokes more sessions than a store page holds:
+// every one is refused at once, though each was cached as live.
+func TestRevokeAllManySessions(t *testing.T) {
+	st := dbtest.SQLite(t)
+	ctx := context.Background()
+	now := func() time.Time { return fixed }
+	svc, err := sessions.New(sessions.Config{Store: st, Audit: audit.New(st, now), Now: now, Staleness: time.Hour})
+	require.NoError(t, err)
+	t.Cleanup(svc.Close)
+	u := &store.User{Email: "ada@example.com", CreatedAt: fixed, UpdatedAt: fixed}
+	require.NoError(t, st.Users().Create(ctx, u))
+	const n = store.MaxLimit + 5
+	ids := make([]string, n)
+	for i := range n {
+		sess := &store.Session{UserID: u.ID, CreatedAt: fixed, ExpiresAt: fixed.Add(time.Hour)}
+		require.NoError(t, st.Sessions().Create(ctx, sess))
+		ids[i] = sess.ID
+		state, err := svc.State(ctx, sess.ID)
+		require.NoError(t, err)
+		require.True(t, state.Active(fixed))
+	}
+	got, err := svc.RevokeAll(ctx, u.ID, "admin")
+	require.NoError(t, err)
+	assert.Equal(t, n, got)
+	for _, id := range ids {
+		state, err := svc.State(ctx, id)
+		require.NoError(t, err)
+		assert.False(t, state.Active(fixed), "every revoked session is refused at once")
+	}
 }

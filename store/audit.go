@@ -43,19 +43,17 @@ type AuditFilter struct {
 	IP      string
 	From    time.Time
 	To      time.Time
-	// After is a keyset cursor: entries older than the one with this ID.
-	After string
-	Limit int
 }
 
 // AuditStore persists the audit log.
 type AuditStore interface {
 	// Record appends e, assigning an ID when e.ID is empty.
 	Record(ctx context.Context, e *AuditEntry) error
-	// List returns matching entries newest first (by id: ids are UUIDv7,
-	// so this is the order they were recorded), at most f.Limit.
-	List(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
-	// Count returns how many entries match f (ignoring After and Limit).
+	// List returns one page of the entries matching f. It sorts by
+	// "createdAt", newest first by default (ties by id); another sort
+	// field is a Validation naming "sort".
+	List(ctx context.Context, f AuditFilter, r ListRequest) (Page[AuditEntry], error)
+	// Count returns how many entries match f.
 	Count(ctx context.Context, f AuditFilter) (int, error)
 	// DeleteBefore deletes at most limit entries older than cutoff and
 	// returns how many.

@@ -17,14 +17,20 @@ type Notification struct {
 	CreatedAt time.Time
 }
 
+// NotificationFilter selects a user's notifications.
+type NotificationFilter struct {
+	// UnreadOnly leaves out notifications that were read.
+	UnreadOnly bool
+}
+
 // NotificationStore persists in-app notifications.
 type NotificationStore interface {
 	// Create inserts n, assigning an ID when n.ID is empty.
 	Create(ctx context.Context, n *Notification) error
-	// List returns the user's notifications newest first, only unread ones
-	// when unreadOnly, at most limit, older than the entry with ID after
-	// when after is not empty.
-	List(ctx context.Context, userID string, unreadOnly bool, after string, limit int) ([]Notification, error)
+	// List returns one page of the user's notifications matching f. It
+	// sorts by "createdAt", newest first by default (ties by id); another
+	// sort field is a Validation naming "sort".
+	List(ctx context.Context, userID string, f NotificationFilter, r ListRequest) (Page[Notification], error)
 	// CountUnread counts the user's unread notifications.
 	CountUnread(ctx context.Context, userID string) (int, error)
 	// MarkRead marks one notification of the user read and returns it;

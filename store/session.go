@@ -38,9 +38,11 @@ type SessionStore interface {
 	Create(ctx context.Context, s *Session) error
 	// ByID returns the session or an error matching ErrSessionNotFound.
 	ByID(ctx context.Context, id string) (*Session, error)
-	// ListByUser returns the user's sessions that are neither revoked nor
-	// expired at now, newest first.
-	ListByUser(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// List returns one page of the user's sessions that are neither
+	// revoked nor expired at now. It sorts by "createdAt" or "lastSeenAt",
+	// newest created first by default (ties by id); another sort field is a
+	// Validation naming "sort".
+	List(ctx context.Context, userID string, now time.Time, r ListRequest) (Page[Session], error)
 	// Touch sets LastSeenAt (and IP when not empty).
 	Touch(ctx context.Context, id string, at time.Time, ip string) error
 	// MarkMFAVerified records a step-up verification on the session.

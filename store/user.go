@@ -99,6 +99,41 @@ type PasswordHistoryEntry struct {
 	CreatedAt time.Time
 }
 
+// UserFilter selects users for an admin list. Empty fields do not filter.
+type UserFilter struct {
+	// Status keeps users with this status.
+	Status Status
+	// Role keeps users holding the role of this name, in any letter case.
+	Role string
+	// EmailVerified and TwoFactor, when set, keep users whose flag has
+	// that value.
+	EmailVerified *bool
+	TwoFactor     *bool
+	// CreatedFrom and CreatedTo keep users created at or after
+	// CreatedFrom and before CreatedTo.
+	CreatedFrom time.Time
+	CreatedTo   time.Time
+	// Q keeps users whose email, username, first name, last name, display
+	// name or "first last" contains Q, ignoring letter case. It is a plain
+	// substring match (SQL LIKE, with % and _ in Q taken literally) that
+	// reads every row the other filters leave; a trigram index is planned.
+	Q string
+}
+
+// User sort fields a UserStore.List offers, besides its default
+// "-createdAt". "name" is "first last" ignoring letter case; "username"
+// and "lastLoginAt" may be empty, and users without one come last in
+// either direction. Text keys are ordered by the database's collation
+// (byte order on SQLite), so the order of non-ASCII text may differ
+// between databases; within one database it is total and stable.
+const (
+	UserSortCreatedAt   = "createdAt"
+	UserSortEmail       = "email"
+	UserSortUsername    = "username"
+	UserSortName        = "name"
+	UserSortLastLoginAt = "lastLoginAt"
+)
+
 // UserStore persists accounts.
 type UserStore interface {
 	// Create inserts u, assigning an ID when u.ID is empty. It returns an
@@ -129,6 +164,10 @@ type UserStore interface {
 	// Delete removes the user and everything that belongs to it; audit
 	// entries stay. It returns ErrUserNotFound when no such user exists.
 	Delete(ctx context.Context, id string) error
+	// List returns one page of the users matching f, sorted by one of
+	// the UserSort fields (newest first by default, ties by id). An unknown
+	// sort field is a Validation naming "sort".
+	List(ctx context.Context, f UserFilter, r ListRequest) (Page[User], error)
 	// AddPasswordHistory records a hash the user has used.
 	AddPasswordHistory(ctx context.Context, e PasswordHistoryEntry) error
 	// PasswordHistory returns the user's most recent n hashes, newest first.

@@ -137,9 +137,10 @@ func (e *tfEnv) lastCode(addr string) string {
 
 func (e *tfEnv) auditRows(action, target string, outcome store.Outcome) []store.AuditEntry {
 	e.t.Helper()
-	rows, err := e.st.Audit().List(context.Background(), store.AuditFilter{Action: action, TargetID: target, Outcome: outcome})
+	page, err := e.st.Audit().List(context.Background(), store.AuditFilter{Action: action, TargetID: target, Outcome: outcome},
+		store.ListRequest{Limit: store.MaxLimit})
 	require.NoError(e.t, err)
-	return rows
+	return page.Items
 }
 
 // enableTOTP sets up and enables TOTP for u and returns the secret and

@@ -42,7 +42,7 @@ func (r auditLog) Record(ctx context.Context, e *store.AuditEntry) error {
 	return translate(err, nil)
 }
 
-// filter applies f to q, except After and Limit. It reports false when an
+// filter applies f to q. It reports false when an
 // id in f is not a UUID and so can match nothing: PostgreSQL would refuse
 // to compare it.
 func (r auditLog) filter(q *bun.SelectQuery, f store.AuditFilter) (*bun.SelectQuery, bool) {
@@ -78,28 +78,24 @@ func (r auditLog) filter(q *bun.SelectQuery, f store.AuditFilter) (*bun.SelectQu
 	return q, true
 }
 
-func (r auditLog) List(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
-	var ms []auditModel
-	q, ok := r.filter(r.db.NewSelect().Model(&ms), f)
-	if !ok || (f.After != "" && !validID(f.After)) {
-		return []store.AuditEntry{}, nil
-	}
-	if f.After != "" {
-		q = q.Where("a.id < ?", f.After)
-	}
-	if f.Limit > 0 {
-		q = q.Limit(f.Limit)
-	}
-	if err := q.OrderExpr("a.id DESC").Scan(ctx); err != nil {
-		return nil, translate(err, nil)
-	}
-	out := make([]store.AuditEntry, len(ms))
-	for i, m := range ms {
-		out[i] = store.AuditEntry{ID: m.ID, ActorID: m.ActorID, ImpersonatorID: m.ImpersonatorID,
-			Action: m.Action, TargetID: m.TargetID, Outcome: store.Outcome(m.Outcome), IP: m.IP,
-			UserAgent: m.UserAgent, RequestID: m.RequestID, Metadata: m.Metadata, CreatedAt: m.CreatedAt}
-	}
-	return out, nil
+// auditList offers the audit log newest first by default.
+var auditList = listSpec[auditModel]{
+	idCol: "a.id",
+	def:   store.Sort{Field: "createdAt", Desc: true},
+	sorts: map[string]sortKey[auditModel]{
+		"createdAt": {expr: "a.created_at", at: func(m *auditModel) *time.Time { return &m.CreatedAt }},
+	},
+	id: func(m *auditModel) string { return m.ID },
+}
+
+func (r auditLog) List(ctx context.Context, f store.AuditFilter, req store.ListRequest) (store.Page[store.AuditEntry], error) {
+	return listPage(ctx, r.db, req, auditList,
+		func(q *bun.SelectQuery) (*bun.SelectQuery, bool) { return r.filter(q, f) },
+		func(m *auditModel) store.AuditEntry {
+			return store.AuditEntry{ID: m.ID, ActorID: m.ActorID, ImpersonatorID: m.ImpersonatorID,
+				Action: m.Action, TargetID: m.TargetID, Outcome: store.Outcome(m.Outcome), IP: m.IP,
+				UserAgent: m.UserAgent, RequestID: m.RequestID, Metadata: m.Metadata, CreatedAt: m.CreatedAt}
+		})
 }
 
 func (r auditLog) Count(ctx context.Context, f store.AuditFilter) (int, error) {

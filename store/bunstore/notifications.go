@@ -46,29 +46,29 @@ func (r notifications) Create(ctx context.Context, n *store.Notification) error 
 	return translate(err, nil)
 }
 
-func (r notifications) List(ctx context.Context, userID string, unreadOnly bool, after string, limit int) ([]store.Notification, error) {
-	if !validID(userID) || (after != "" && !validID(after)) {
-		return []store.Notification{}, nil
-	}
-	var ms []notificationModel
-	q := r.db.NewSelect().Model(&ms).Where("n.user_id = ?", userID)
-	if unreadOnly {
-		q = q.Where("n.read_at IS NULL")
-	}
-	if after != "" {
-		q = q.Where("n.id < ?", after)
-	}
-	if limit > 0 {
-		q = q.Limit(limit)
-	}
-	if err := q.OrderExpr("n.id DESC").Scan(ctx); err != nil {
-		return nil, translate(err, nil)
-	}
-	out := make([]store.Notification, len(ms))
-	for i := range ms {
-		out[i] = ms[i].notification()
-	}
-	return out, nil
+// notificationList offers a user's notifications newest first.
+var notificationList = listSpec[notificationModel]{
+	idCol: "n.id",
+	def:   store.Sort{Field: "createdAt", Desc: true},
+	sorts: map[string]sortKey[notificationModel]{
+		"createdAt": {expr: "n.created_at", at: func(m *notificationModel) *time.Time { return &m.CreatedAt }},
+	},
+	id: func(m *notificationModel) string { return m.ID },
+}
+
+func (r notifications) List(ctx context.Context, userID string, f store.NotificationFilter, req store.ListRequest) (store.Page[store.Notification], error) {
+	return listPage(ctx, r.db, req, notificationList,
+		func(q *bun.SelectQuery) (*bun.SelectQuery, bool) {
+			if !validID(userID) {
+				return q, false
+			}
+			q = q.Where("n.user_id = ?", userID)
+			if f.UnreadOnly {
+				q = q.Where("n.read_at IS NULL")
+			}
+			return q, true
+		},
+		func(m *notificationModel) store.Notification { return m.notification() })
 }
 
 func (r notifications) CountUnread(ctx context.Context, userID string) (int, error) {

@@ -71,22 +71,27 @@ func (r sessions) ByID(ctx context.Context, id string) (*store.Session, error) {
 	return &s, nil
 }
 
-func (r sessions) ListByUser(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
-	var ms []sessionModel
-	err := r.db.NewSelect().Model(&ms).
-		Where("s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?", userID, utc(now)).
-		OrderExpr("s.created_at DESC, s.id DESC").Scan(ctx)
-	if err != nil {
-		if invalidInput(err) {
-			return []store.Session{}, nil
-		}
-		return nil, translate(err, nil)
-	}
-	out := make([]store.Session, len(ms))
-	for i := range ms {
-		out[i] = ms[i].session()
-	}
-	return out, nil
+// sessionList offers a user's live sessions, newest created first by
+// default.
+var sessionList = listSpec[sessionModel]{
+	idCol: "s.id",
+	def:   store.Sort{Field: "createdAt", Desc: true},
+	sorts: map[string]sortKey[sessionModel]{
+		"createdAt":  {expr: "s.created_at", at: func(m *sessionModel) *time.Time { return &m.CreatedAt }},
+		"lastSeenAt": {expr: "s.last_seen_at", at: func(m *sessionModel) *time.Time { return &m.LastSeenAt }},
+	},
+	id: func(m *sessionModel) string { return m.ID },
+}
+
+func (r sessions) List(ctx context.Context, userID string, now time.Time, req store.ListRequest) (store.Page[store.Session], error) {
+	return listPage(ctx, r.db, req, sessionList,
+		func(q *bun.SelectQuery) (*bun.SelectQuery, bool) {
+			if !validID(userID) {
+				return q, false
+			}
+			return q.Where("s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?", userID, utc(now)), true
+		},
+		func(m *sessionModel) store.Session { return m.session() })
 }
 
 func (r sessions) Touch(ctx context.Context, id string, at time.Time, ip string) error {

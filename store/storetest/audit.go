@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ func auditCases() []testCase {
 	return []testCase{
 		{"RecordAndList", testAuditRecordAndList},
 		{"ListFilters", testAuditFilters},
-		{"ListAfterAndLimit", testAuditAfterAndLimit},
+		{"Paging", testAuditPaging},
 		{"Count", testAuditCount},
 		{"NonUUIDFilters", testAuditNonUUIDFilters},
 		{"DeleteBefore", testAuditDeleteBefore},
@@ -24,19 +25,20 @@ func auditCases() []testCase {
 	}
 }
 
+// listAudit returns every entry matching f, newest first.
+func listAudit(t *testing.T, st store.Store, f store.AuditFilter) ([]store.AuditEntry, error) {
+	t.Helper()
+	p, err := st.Audit().List(ctx(t), f, store.ListRequest{Limit: store.MaxLimit})
+	if err == nil {
+		assert.Empty(t, p.NextCursor, "listAudit: more than one page")
+	}
+	return p.Items, err
+}
+
 func entryIDs(es []store.AuditEntry) []string {
 	ids := make([]string, len(es))
 	for i, e := range es {
 		ids[i] = e.ID
-	}
-	return ids
-}
-
-// reversed returns the ids of es newest first, given es oldest first.
-func reversed(es []*store.AuditEntry) []string {
-	ids := make([]string, len(es))
-	for i, e := range es {
-		ids[len(es)-1-i] = e.ID
 	}
 	return ids
 }
@@ -55,7 +57,7 @@ func testAuditRecordAndList(t *testing.T, st store.Store) {
 	bare := &store.AuditEntry{Action: "auth.login", Outcome: store.OutcomeFailure, CreatedAt: base.Add(time.Minute)}
 	require.NoError(t, st.Audit().Record(ctx(t), bare))
 
-	got, err := st.Audit().List(ctx(t), store.AuditFilter{})
+	got, err := listAudit(t, st, store.AuditFilter{})
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, []string{bare.ID, e.ID}, entryIDs(got), "newest first")
@@ -133,7 +135,7 @@ func testAuditFilters(t *testing.T, st store.Store) {
 		{"no match", store.AuditFilter{ActorID: missingID}, nil},
 		{"action no match", store.AuditFilter{Action: "auth"}, nil},
 	} {
-		got, err := st.Audit().List(ctx(t), tc.f)
+		got, err := listAudit(t, st, tc.f)
 		require.NoError(t, err, tc.name)
 		if tc.want == nil {
 			assert.Empty(t, got, tc.name)
@@ -146,38 +148,48 @@ func testAuditFilters(t *testing.T, st store.Store) {
 	}
 }
 
-func testAuditAfterAndLimit(t *testing.T, st store.Store) {
+func testAuditPaging(t *testing.T, st store.Store) {
 	_, _, es := auditFixture(t, st)
-	want := reversed(es)
-
-	var pages [][]string
-	var all []string
-	f := store.AuditFilter{Limit: 4}
-	for range 5 {
-		page, err := st.Audit().List(ctx(t), f)
-		require.NoError(t, err)
-		if len(page) == 0 {
-			break
-		}
-		assert.LessOrEqual(t, len(page), 4)
-		pages = append(pages, entryIDs(page))
-		all = append(all, entryIDs(page)...)
-		f.After = page[len(page)-1].ID
+	// Two more entries at the same instant as es[2]: ties are broken by id.
+	for range 2 {
+		e := &store.AuditEntry{Action: "tie", Outcome: store.OutcomeSuccess, CreatedAt: es[2].CreatedAt}
+		require.NoError(t, st.Audit().Record(ctx(t), e))
+		es = append(es, e)
 	}
-	assert.Equal(t, want, all, "keyset pages cover every entry once, newest first")
-	assert.Len(t, pages, 2)
+	byTime := append([]*store.AuditEntry(nil), es...)
+	sortEntries(byTime)
+	asc := make([]string, len(byTime))
+	for i, e := range byTime {
+		asc[i] = e.ID
+	}
+	list := func(f store.AuditFilter) listFunc[store.AuditEntry] {
+		return func(r store.ListRequest) (store.Page[store.AuditEntry], error) { return st.Audit().List(ctx(t), f, r) }
+	}
+	id := func(e store.AuditEntry) string { return e.ID }
+	listContract(t, list(store.AuditFilter{}), id, store.Sort{Field: "createdAt", Desc: true}, reverse(asc))
+	listContract(t, list(store.AuditFilter{}), id, store.Sort{Field: "createdAt"}, asc)
 
-	got, err := st.Audit().List(ctx(t), store.AuditFilter{After: es[3].ID})
-	require.NoError(t, err)
-	assert.Equal(t, []string{es[2].ID, es[1].ID, es[0].ID}, entryIDs(got), "After without Limit")
+	got, _ := walk(t, list(store.AuditFilter{}), store.ListRequest{Limit: 3})
+	assert.Equal(t, reverse(asc), entryIDs(got), "newest first by default")
 
-	got, err = st.Audit().List(ctx(t), store.AuditFilter{Action: "auth.login", After: es[3].ID, Limit: 1})
+	got, pages := walk(t, list(store.AuditFilter{Action: "auth.login"}), store.ListRequest{Limit: 1})
+	assert.Equal(t, []string{es[5].ID, es[3].ID, es[1].ID, es[0].ID}, entryIDs(got), "paging under a filter")
+	assert.Equal(t, 4, pages)
+	p, err := st.Audit().List(ctx(t), store.AuditFilter{Action: "auth.login"}, store.ListRequest{Limit: 1, Page: 2})
 	require.NoError(t, err)
-	assert.Equal(t, []string{es[1].ID}, entryIDs(got), "After with a filter")
+	assert.Equal(t, []string{es[3].ID}, entryIDs(p.Items))
+	require.NotNil(t, p.Total)
+	assert.Equal(t, 4, *p.Total, "the total counts under the filter")
+}
 
-	got, err = st.Audit().List(ctx(t), store.AuditFilter{After: es[0].ID})
-	require.NoError(t, err)
-	assert.Empty(t, got, "nothing is older than the oldest")
+// sortEntries sorts es oldest first, ties by id.
+func sortEntries(es []*store.AuditEntry) {
+	sort.Slice(es, func(i, j int) bool {
+		if !es[i].CreatedAt.Equal(es[j].CreatedAt) {
+			return es[i].CreatedAt.Before(es[j].CreatedAt)
+		}
+		return es[i].ID < es[j].ID
+	})
 }
 
 func testAuditCount(t *testing.T, st store.Store) {
@@ -185,26 +197,21 @@ func testAuditCount(t *testing.T, st store.Store) {
 	n, err := st.Audit().Count(ctx(t), store.AuditFilter{})
 	require.NoError(t, err)
 	assert.Equal(t, len(es), n)
-	n, err = st.Audit().Count(ctx(t), store.AuditFilter{UserID: ada, After: es[3].ID, Limit: 1})
+	n, err = st.Audit().Count(ctx(t), store.AuditFilter{UserID: ada})
 	require.NoError(t, err)
-	assert.Equal(t, 4, n, "Count ignores After and Limit")
-	n, err = st.Audit().Count(ctx(t), store.AuditFilter{After: badID})
-	require.NoError(t, err)
-	assert.Equal(t, len(es), n, "Count ignores even an After that names nothing")
+	assert.Equal(t, 4, n)
 }
 
 func testAuditNonUUIDFilters(t *testing.T, st store.Store) {
 	auditFixture(t, st)
 	for _, f := range []store.AuditFilter{{ActorID: badID}, {TargetID: badID}, {UserID: badID}} {
-		got, err := st.Audit().List(ctx(t), f)
+		got, err := listAudit(t, st, f)
 		require.NoError(t, err, "%+v", f)
 		assert.Empty(t, got, "%+v", f)
 		n, err := st.Audit().Count(ctx(t), f)
 		require.NoError(t, err, "%+v", f)
 		assert.Zero(t, n, "%+v", f)
 	}
-	_, err := st.Audit().List(ctx(t), store.AuditFilter{After: badID})
-	require.NoError(t, err, "a cursor that is not an id is not an internal error")
 	n, err := st.Audit().Anonymize(ctx(t), badID)
 	require.NoError(t, err)
 	assert.Zero(t, n)
@@ -226,7 +233,7 @@ func testAuditDeleteBefore(t *testing.T, st store.Store) {
 	n, err := st.Audit().DeleteBefore(ctx(t), base, 3)
 	require.NoError(t, err)
 	assert.Equal(t, 3, n, "at most limit")
-	left, err := st.Audit().List(ctx(t), store.AuditFilter{})
+	left, err := listAudit(t, st, store.AuditFilter{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{recent[1].ID, recent[0].ID, old[4].ID, old[3].ID}, entryIDs(left), "the oldest go first")
 
@@ -237,7 +244,7 @@ func testAuditDeleteBefore(t *testing.T, st store.Store) {
 	require.NoError(t, err)
 	assert.Zero(t, n)
 
-	left, err = st.Audit().List(ctx(t), store.AuditFilter{})
+	left, err = listAudit(t, st, store.AuditFilter{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{recent[1].ID, recent[0].ID}, entryIDs(left), "an entry at the cutoff stays")
 }
@@ -262,11 +269,11 @@ func testAuditAnonymize(t *testing.T, st store.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, 4, n, "entries changed, each counted once")
 
-	left, err := st.Audit().List(ctx(t), store.AuditFilter{UserID: ada})
+	left, err := listAudit(t, st, store.AuditFilter{UserID: ada})
 	require.NoError(t, err)
 	assert.Empty(t, left, "no entry names the user any more")
 
-	all, err := st.Audit().List(ctx(t), store.AuditFilter{})
+	all, err := listAudit(t, st, store.AuditFilter{})
 	require.NoError(t, err)
 	require.Len(t, all, 5, "entries stay")
 	byAction := map[string]store.AuditEntry{}

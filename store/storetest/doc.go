@@ -29,7 +29,10 @@
 // The suite checks the contracts written on the interfaces of package
 // store: errors by errors.Is against the specific sentinel, case-insensitive
 // uniqueness, ids that are not UUIDs naming no row, atomic spending of
-// tokens and codes under concurrent callers, and transactions that roll back
-// on error and on panic. Times are compared at microsecond precision, the
+// tokens and codes under concurrent callers, transactions that roll back
+// on error and on panic, and the list contract of store.ListRequest:
+// walking every page, with ties in the sort key and in both directions,
+// returns each row once in order; nullable keys sort last; totals and page
+// numbers agree; bad cursors, limits and sorts are refused. Times are compared at microsecond precision, the
 // finest both SQLite and PostgreSQL keep.
 package storetest

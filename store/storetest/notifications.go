@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ func notificationCases() []testCase {
 	return []testCase{
 		{"CreateAndList", testNotificationCreateAndList},
 		{"CreateUnknownUser", testNotificationCreateUnknownUser},
-		{"ListUnreadAfterLimit", testNotificationListPaging},
+		{"ListPaging", testNotificationListPaging},
 		{"CountUnread", testNotificationCountUnread},
 		{"MarkRead", testNotificationMarkRead},
 		{"MarkAllRead", testNotificationMarkAllRead},
@@ -43,6 +44,16 @@ func notifications(t *testing.T, st store.Repos, userID string, count int) []*st
 		ns = append(ns, newNotification(t, st, userID, fmt.Sprintf("n%d", i), base.Add(time.Duration(i)*time.Minute)))
 	}
 	return ns
+}
+
+// listNotifications returns every notification of the user, newest first.
+func listNotifications(t *testing.T, st store.Store, userID string, unreadOnly bool) ([]store.Notification, error) {
+	t.Helper()
+	p, err := st.Notifications().List(ctx(t), userID, store.NotificationFilter{UnreadOnly: unreadOnly}, store.ListRequest{Limit: store.MaxLimit})
+	if err == nil {
+		assert.Empty(t, p.NextCursor, "listNotifications: more than one page")
+	}
+	return p.Items, err
 }
 
 func notificationIDs(ns []store.Notification) []string {
@@ -82,7 +93,7 @@ func testNotificationCreateAndList(t *testing.T, st store.Store) {
 	require.NoError(t, st.Notifications().Create(ctx(t), read))
 	newNotification(t, st, b.ID, "bob's", base)
 
-	got, err := st.Notifications().List(ctx(t), u.ID, false, "", 0)
+	got, err := listNotifications(t, st, u.ID, false)
 	require.NoError(t, err)
 	require.Len(t, got, 2, "only the user's own")
 	assert.Equal(t, []string{read.ID, n.ID}, notificationIDs(got), "newest first")
@@ -108,58 +119,57 @@ func testNotificationCreateUnknownUser(t *testing.T, st store.Store) {
 
 func testNotificationListPaging(t *testing.T, st store.Store) {
 	u := newUser(t, st, "ada")
+	b := newUser(t, st, "bob")
 	ns := notifications(t, st, u.ID, 7)
+	// Two more at the same instant as ns[3]: ties are broken by id.
+	ns = append(ns, newNotification(t, st, u.ID, "tie1", ns[3].CreatedAt), newNotification(t, st, u.ID, "tie2", ns[3].CreatedAt))
+	notifications(t, st, b.ID, 3)
 	c := ctx(t)
-	for _, i := range []int{1, 4, 5} {
+	for _, i := range []int{1, 4, 5, 8} {
 		_, err := st.Notifications().MarkRead(c, u.ID, ns[i].ID, base.Add(time.Hour))
 		require.NoError(t, err)
 	}
-
-	for _, tc := range []struct {
-		name       string
-		unreadOnly bool
-		after      string
-		limit      int
-		want       []string
-	}{
-		{"all", false, "", 0, newestFirst(ns, 6, 5, 4, 3, 2, 1, 0)},
-		{"limit", false, "", 3, newestFirst(ns, 6, 5, 4)},
-		{"after", false, ns[4].ID, 0, newestFirst(ns, 3, 2, 1, 0)},
-		{"after and limit", false, ns[4].ID, 2, newestFirst(ns, 3, 2)},
-		{"unread", true, "", 0, newestFirst(ns, 6, 3, 2, 0)},
-		{"unread limit", true, "", 2, newestFirst(ns, 6, 3)},
-		{"unread after", true, ns[3].ID, 5, newestFirst(ns, 2, 0)},
-		{"after oldest", false, ns[0].ID, 0, nil},
-	} {
-		got, err := st.Notifications().List(c, u.ID, tc.unreadOnly, tc.after, tc.limit)
-		require.NoError(t, err, tc.name)
-		if tc.want == nil {
-			assert.Empty(t, got, tc.name)
-		} else {
-			assert.Equal(t, tc.want, notificationIDs(got), tc.name)
+	list := func(userID string, f store.NotificationFilter) listFunc[store.Notification] {
+		return func(r store.ListRequest) (store.Page[store.Notification], error) {
+			return st.Notifications().List(c, userID, f, r)
 		}
 	}
-
-	// Keyset pages cover everything once.
-	var all []string
-	after := ""
-	for range 10 {
-		page, err := st.Notifications().List(c, u.ID, false, after, 3)
-		require.NoError(t, err)
-		if len(page) == 0 {
-			break
+	id := func(n store.Notification) string { return n.ID }
+	sorted := append([]*store.Notification(nil), ns...)
+	sort.Slice(sorted, func(i, j int) bool {
+		if !sorted[i].CreatedAt.Equal(sorted[j].CreatedAt) {
+			return sorted[i].CreatedAt.Before(sorted[j].CreatedAt)
 		}
-		all = append(all, notificationIDs(page)...)
-		after = page[len(page)-1].ID
+		return sorted[i].ID < sorted[j].ID
+	})
+	var asc, unreadAsc []string
+	for _, n := range sorted {
+		asc = append(asc, n.ID)
+		if n.ID != ns[1].ID && n.ID != ns[4].ID && n.ID != ns[5].ID && n.ID != ns[8].ID {
+			unreadAsc = append(unreadAsc, n.ID)
+		}
 	}
-	assert.Equal(t, newestFirst(ns, 6, 5, 4, 3, 2, 1, 0), all)
+	newest := store.Sort{Field: "createdAt", Desc: true}
+	listContract(t, list(u.ID, store.NotificationFilter{}), id, newest, reverse(asc))
+	listContract(t, list(u.ID, store.NotificationFilter{}), id, store.Sort{Field: "createdAt"}, asc)
+	listContract(t, list(u.ID, store.NotificationFilter{UnreadOnly: true}), id, newest, reverse(unreadAsc))
+
+	got := all(t, list(u.ID, store.NotificationFilter{}))
+	assert.Equal(t, reverse(asc), notificationIDs(got), "newest first by default, only the user's own")
+	got = all(t, list(u.ID, store.NotificationFilter{UnreadOnly: true}))
+	assert.Equal(t, reverse(unreadAsc), notificationIDs(got), "unread only")
 
 	for _, id := range []string{missingID, badID} {
-		got, err := st.Notifications().List(c, id, false, "", 0)
+		p, err := st.Notifications().List(c, id, store.NotificationFilter{}, store.ListRequest{IncludeTotal: true})
 		require.NoError(t, err, id)
-		assert.Empty(t, got, id)
-		_, err = st.Notifications().List(c, u.ID, false, id, 0)
-		assert.NoError(t, err, "a cursor naming nothing is not an error: %q", id)
+		assert.Empty(t, p.Items, id)
+		assert.NotNil(t, p.Items, id)
+		if assert.NotNil(t, p.Total, id) {
+			assert.Zero(t, *p.Total, id)
+		}
+		// A bare id is not a cursor: cursors are opaque.
+		_, err = st.Notifications().List(c, u.ID, store.NotificationFilter{}, store.ListRequest{Cursor: id})
+		isErr(t, err, store.ErrValidation, "cursor %q", id)
 	}
 }
 
@@ -196,7 +206,7 @@ func testNotificationMarkRead(t *testing.T, st store.Store) {
 	require.NoError(t, err, "marking a read notification read is not an error")
 	assert.NotNil(t, again.ReadAt)
 
-	list, err := st.Notifications().List(ctx(t), u.ID, true, "", 0)
+	list, err := listNotifications(t, st, u.ID, true)
 	require.NoError(t, err)
 	assert.Equal(t, []string{ns[1].ID}, notificationIDs(list))
 
@@ -222,7 +232,7 @@ func testNotificationMarkAllRead(t *testing.T, st store.Store) {
 	assert.Zero(t, countUnread(t, st, u.ID))
 	assert.Equal(t, 2, countUnread(t, st, b.ID), "other users untouched")
 
-	list, err := st.Notifications().List(ctx(t), u.ID, false, "", 0)
+	list, err := listNotifications(t, st, u.ID, false)
 	require.NoError(t, err)
 	for _, x := range list {
 		if x.ID == ns[1].ID {
@@ -246,7 +256,7 @@ func testNotificationDelete(t *testing.T, st store.Store) {
 	u := newUser(t, st, "ada")
 	ns := notifications(t, st, u.ID, 3)
 	require.NoError(t, st.Notifications().Delete(ctx(t), u.ID, ns[1].ID))
-	list, err := st.Notifications().List(ctx(t), u.ID, false, "", 0)
+	list, err := listNotifications(t, st, u.ID, false)
 	require.NoError(t, err)
 	assert.Equal(t, newestFirst(ns, 2, 0), notificationIDs(list))
 	for _, id := range []string{ns[1].ID, missingID, badID} {
@@ -263,7 +273,7 @@ func testNotificationDeleteAll(t *testing.T, st store.Store) {
 	n, err := st.Notifications().DeleteAll(ctx(t), u.ID)
 	require.NoError(t, err)
 	assert.Equal(t, 4, n)
-	list, err := st.Notifications().List(ctx(t), u.ID, false, "", 0)
+	list, err := listNotifications(t, st, u.ID, false)
 	require.NoError(t, err)
 	assert.Empty(t, list)
 	assert.Equal(t, 2, countUnread(t, st, b.ID), "other users untouched")
@@ -292,7 +302,7 @@ func testNotificationOtherUser(t *testing.T, st store.Store) {
 		isErr(t, st.Notifications().Delete(ctx(t), id, mine.ID), store.ErrNotificationNotFound, "Delete as %q", id)
 	}
 
-	list, err := st.Notifications().List(ctx(t), u.ID, true, "", 0)
+	list, err := listNotifications(t, st, u.ID, true)
 	require.NoError(t, err)
 	assert.Equal(t, []string{mine.ID}, notificationIDs(list), "still there and unread")
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -17,7 +18,8 @@ func sessionCases() []testCase {
 		{"CreateAndGet", testSessionCreateAndGet},
 		{"CreateUnknownUser", testSessionCreateUnknownUser},
 		{"NotFound", testSessionNotFound},
-		{"ListByUser", testSessionListByUser},
+		{"List", testSessionListByUser},
+		{"ListPaging", testSessionListPaging},
 		{"Touch", testSessionTouch},
 		{"MarkMFAVerified", testSessionMarkMFAVerified},
 		{"RevokeIdempotent", testSessionRevoke},
@@ -107,7 +109,7 @@ func testSessionListByUser(t *testing.T, st store.Store) {
 	require.NoError(t, st.Sessions().Revoke(ctx(t), revoked.ID, base.Add(8*time.Hour), "logout"))
 	newSession(t, st, b.ID, base.Add(9*time.Hour), 24*time.Hour)
 
-	got, err := st.Sessions().ListByUser(ctx(t), u.ID, now)
+	got, err := listSessions(t, st, u.ID, now)
 	require.NoError(t, err)
 	ids := make([]string, len(got))
 	for i, s := range got {
@@ -120,18 +122,79 @@ func testSessionListByUser(t *testing.T, st store.Store) {
 	assert.NotContains(t, ids, exact.ID, "a session expiring at now is over")
 	assert.NotContains(t, ids, revoked.ID)
 
-	got, err = st.Sessions().ListByUser(ctx(t), u.ID, base.Add(5*time.Hour+30*time.Minute))
+	got, err = listSessions(t, st, u.ID, base.Add(5*time.Hour+30*time.Minute))
 	require.NoError(t, err)
 	assert.Len(t, got, 5, "the expired one was live earlier; revoked stays out")
-	got, err = st.Sessions().ListByUser(ctx(t), u.ID, now.In(zone))
+	got, err = listSessions(t, st, u.ID, now.In(zone))
 	require.NoError(t, err)
 	assert.Len(t, got, 3, "now in another zone is the same instant")
 
 	for _, id := range []string{missingID, badID} {
-		got, err := st.Sessions().ListByUser(ctx(t), id, now)
+		got, err := listSessions(t, st, id, now)
 		require.NoError(t, err, id)
 		assert.Empty(t, got, id)
 	}
+}
+
+// listSessions returns every live session of the user at now, newest
+// first.
+func listSessions(t *testing.T, st store.Store, userID string, now time.Time) ([]store.Session, error) {
+	t.Helper()
+	p, err := st.Sessions().List(ctx(t), userID, now, store.ListRequest{Limit: store.MaxLimit})
+	if err == nil {
+		assert.Empty(t, p.NextCursor, "listSessions: more than one page")
+	}
+	return p.Items, err
+}
+
+func testSessionListPaging(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	b := newUser(t, st, "bob")
+	now := base.Add(10 * time.Hour)
+	// Created in pairs at the same instant, and seen in another order,
+	// with ties there too.
+	var live []*store.Session
+	for i := range 7 {
+		s := newSession(t, st, u.ID, base.Add(time.Duration(i/2)*time.Hour), 24*time.Hour)
+		require.NoError(t, st.Sessions().Touch(ctx(t), s.ID, base.Add(time.Duration(9-i/3)*time.Hour), ""))
+		s.LastSeenAt = base.Add(time.Duration(9-i/3) * time.Hour)
+		live = append(live, s)
+	}
+	gone := newSession(t, st, u.ID, base.Add(time.Hour), 24*time.Hour)
+	require.NoError(t, st.Sessions().Revoke(ctx(t), gone.ID, base.Add(2*time.Hour), "logout"))
+	newSession(t, st, u.ID, base, time.Hour) // expired
+	newSession(t, st, b.ID, base, 24*time.Hour)
+
+	order := func(key func(*store.Session) time.Time) []string {
+		ss := append([]*store.Session(nil), live...)
+		sort.Slice(ss, func(i, j int) bool {
+			if ki, kj := key(ss[i]), key(ss[j]); !ki.Equal(kj) {
+				return ki.Before(kj)
+			}
+			return ss[i].ID < ss[j].ID
+		})
+		ids := make([]string, len(ss))
+		for i, s := range ss {
+			ids[i] = s.ID
+		}
+		return ids
+	}
+	byCreated := order(func(s *store.Session) time.Time { return s.CreatedAt })
+	bySeen := order(func(s *store.Session) time.Time { return s.LastSeenAt })
+	list := func(r store.ListRequest) (store.Page[store.Session], error) {
+		return st.Sessions().List(ctx(t), u.ID, now, r)
+	}
+	id := func(s store.Session) string { return s.ID }
+	listContract(t, list, id, store.Sort{Field: "createdAt", Desc: true}, reverse(byCreated))
+	listContract(t, list, id, store.Sort{Field: "createdAt"}, byCreated)
+	listContract(t, list, id, store.Sort{Field: "lastSeenAt", Desc: true}, reverse(bySeen))
+	listContract(t, list, id, store.Sort{Field: "lastSeenAt"}, bySeen)
+	got, _ := walk(t, list, store.ListRequest{Limit: 2})
+	ids := make([]string, len(got))
+	for i, s := range got {
+		ids[i] = s.ID
+	}
+	assert.Equal(t, reverse(byCreated), ids, "newest created first by default; only live sessions of the user")
 }
 
 func testSessionTouch(t *testing.T, st store.Store) {
@@ -246,7 +309,7 @@ func testSessionRevokeByUser(t *testing.T, st store.Store) {
 	n, err = st.Sessions().RevokeByUser(ctx(t), u.ID, "", at.Add(time.Minute), "logout_all")
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	live, err := st.Sessions().ListByUser(ctx(t), u.ID, at.Add(time.Minute))
+	live, err := listSessions(t, st, u.ID, at.Add(time.Minute))
 	require.NoError(t, err)
 	assert.Empty(t, live)
 

@@ -48,6 +48,7 @@ type testCase struct {
 func groups() []group {
 	return []group{
 		{"Users", userCases()},
+		{"UserList", userListCases()},
 		{"Roles", roleCases()},
 		{"Sessions", sessionCases()},
 		{"RefreshTokens", refreshTokenCases()},

@@ -49,7 +49,7 @@ func testRefreshRotate(t *testing.T, st store.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, next.ID, got.ID)
 	assert.Nil(t, got.UsedAt)
-	entries, err := st.Audit().List(ctx(t), store.AuditFilter{Action: "auth.refresh"})
+	entries, err := listAudit(t, st, store.AuditFilter{Action: "auth.refresh"})
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	assert.Equal(t, map[string]string{"session_id": s.ID}, entries[0].Metadata)

@@ -348,7 +348,7 @@ func testUserDelete(t *testing.T, st store.Store) {
 	assert.Zero(t, unread, "notifications go with the user")
 	_, err = st.Avatars().ByUser(c, u.ID)
 	isErr(t, err, store.ErrNotFound, "the avatar goes with the user")
-	entries, err := st.Audit().List(c, store.AuditFilter{ActorID: u.ID})
+	entries, err := listAudit(t, st, store.AuditFilter{ActorID: u.ID})
 	require.NoError(t, err)
 	if assert.Len(t, entries, 1, "audit entries stay") {
 		assert.Equal(t, entry.ID, entries[0].ID)
