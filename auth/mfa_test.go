@@ -14,6 +14,7 @@ import (
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
+	"github.com/usermgmt/usermgmt/internal/lockkey"
 	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
@@ -236,7 +237,7 @@ func TestLoginMFAWrongCodes(t *testing.T) {
 			}
 			_, err := e.svc.CompleteMFA(ctx, auth.MFAAttempt{Token: e.challenge(t, "ada@example.com").Token, Code: mfaHOTP(t, secret, e.clock.Now())})
 			require.NoError(t, err)
-			f, err := st.Lockout().Failures(ctx, auth.MFAFailuresKey(u.ID))
+			f, err := st.Lockout().Failures(ctx, lockkey.MFA(u.ID))
 			require.NoError(t, err)
 			assert.Zero(t, f.Count)
 		})

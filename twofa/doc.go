@@ -26,8 +26,8 @@
 //
 // A TOTP code is accepted in its step or one step either side, and each
 // step once per user. A sent code lives 10 minutes and allows 5 tries.
-// Every code checked for a login, a step-up or disabling counts towards a
-// lock of the user's second factor (auth.MFAFailuresKey): by default 5
-// wrong codes within 15 minutes lock it, and logins with it, for 15
+// Every code checked for a login, a step-up or disabling counts towards
+// one lock of the user's second factor, which login checks too: by default
+// 5 wrong codes within 15 minutes lock it, and logins with it, for 15
 // minutes.
 package twofa

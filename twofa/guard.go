@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
-	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/internal/lockkey"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -20,7 +20,7 @@ import (
 // a locked account answers alike for right and wrong codes.
 func (s *Service) guard(ctx context.Context, userID string, check func() error) error {
 	now := s.now()
-	key := auth.MFAFailuresKey(userID)
+	key := lockkey.MFA(userID)
 	f, err := s.st.Lockout().RecordFailure(ctx, key, now, s.cfg.Lockout)
 	if err != nil {
 		return err

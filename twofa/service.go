@@ -42,8 +42,9 @@ type Config struct {
 	Key          []byte
 	PreviousKeys [][]byte
 	// Lockout decides when wrong codes lock the account's second factor
-	// (auth.MFAFailuresKey). Default: 5 wrong codes within 15 minutes lock
-	// it for 15 minutes, doubling on each repeat up to a day.
+	// (one counter, which login checks too). Default: 5 wrong codes within
+	// 15 minutes lock it for 15 minutes, doubling on each repeat up to a
+	// day.
 	Lockout store.LockoutPolicy
 	// CodeTTL is how long a code sent by email or SMS lives. Default: 10
 	// minutes.

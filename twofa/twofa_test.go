@@ -23,6 +23,7 @@ import (
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
+	"github.com/usermgmt/usermgmt/internal/lockkey"
 	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
@@ -294,13 +295,13 @@ func TestTOTPCodes(t *testing.T) {
 		})
 		t.Run("Malformed", func(t *testing.T) {
 			// The wrong codes above locked the second factor.
-			require.NoError(t, st.Lockout().Reset(ctx, auth.MFAFailuresKey(u.ID)))
+			require.NoError(t, st.Lockout().Reset(ctx, lockkey.MFA(u.ID)))
 			for _, c := range []string{"", "12345", "abcdef", "1234567"} {
 				tfRequireCode(t, store.ErrInvalidCode, e.svc.Check(ctx, u, c))
 			}
 		})
 		t.Run("ParallelSameCode", func(t *testing.T) {
-			require.NoError(t, st.Lockout().Reset(ctx, auth.MFAFailuresKey(u.ID)))
+			require.NoError(t, st.Lockout().Reset(ctx, lockkey.MFA(u.ID)))
 			code := tfTOTP(t, secret, e.clock.Now(), 0)
 			ok := parallel(4, func() error { return e.svc.Check(ctx, u, code) })
 			assert.Equal(t, 1, ok, "exactly one of the parallel uses wins")
@@ -419,7 +420,7 @@ func TestLockout(t *testing.T) {
 		e.clock.Advance(16 * time.Minute)
 		require.NoError(t, e.svc.Check(ctx, u, tfTOTP(t, secret, e.clock.Now(), 0)), "the lock ended")
 		require.NoError(t, e.svc.CheckBackup(ctx, u, codes[0]), "the backup code was not spent while locked")
-		f, err := st.Lockout().Failures(ctx, auth.MFAFailuresKey(u.ID))
+		f, err := st.Lockout().Failures(ctx, lockkey.MFA(u.ID))
 		require.NoError(t, err)
 		assert.Zero(t, f.Count, "a right code clears the count")
 	})
