@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
@@ -115,9 +113,6 @@ type Service struct {
 	audit      *audit.Log
 	tokens     *Tokens
 	principals *principalCache
-
-	dummyOnce sync.Once
-	dummyHash string
 }
 
 // New returns a Service.
@@ -146,22 +141,6 @@ func (s *Service) Tokens() *Tokens { return s.tokens }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
-// dummy returns a hash of a random password made by the preferred hasher,
-// checked for unknown users so that a login takes as long whether or not
-// the account exists.
-func (s *Service) dummy() string {
-	s.dummyOnce.Do(func() {
-		secret, err := newSecret(s.cfg.Random)
-		if err == nil {
-			s.dummyHash, err = s.cfg.Passwords.Hash(secret)
-		}
-		if err != nil {
-			s.cfg.Logger.Error("dummy hash failed", "err", err)
-		}
-	})
-	return s.dummyHash
-}
-
 // link builds an email link with the token in the query.
 func (s *Service) link(path, token string) string {
 	u := *s.cfg.BaseURL
@@ -178,17 +157,4 @@ func joinPath(base, p string) string {
 		base = base[:len(base)-1]
 	}
 	return base + p
-}
-
-// humanDuration writes durations the way emails say them.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
-	case d >= 2*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + " hours"
-	case d >= time.Hour:
-		return "1 hour"
-	}
-	return strconv.Itoa(int(d/time.Minute)) + " minutes"
 }

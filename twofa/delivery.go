@@ -3,9 +3,9 @@ package twofa
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
+	"github.com/usermgmt/usermgmt/internal/textutil"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -54,7 +54,7 @@ func mask(method store.TwoFactorMethod, to string) string {
 // deliver sends a code in the background, so that an answer neither waits
 // on nor reveals anything through the mail server or SMS provider.
 func (s *Service) deliver(ctx context.Context, method store.TwoFactorMethod, to, code string) {
-	ttl := humanDuration(s.cfg.CodeTTL)
+	ttl := textutil.HumanDuration(s.cfg.CodeTTL)
 	if method == store.MethodSMS {
 		body := fmt.Sprintf("Your %s verification code is %s. It expires in %s. Never share it with anyone.",
 			s.cfg.Issuer, code, ttl)
@@ -88,18 +88,4 @@ func methodName(m store.TwoFactorMethod) string {
 		return "codes by text message"
 	}
 	return string(m)
-}
-
-// humanDuration writes durations the way messages say them.
-func humanDuration(d time.Duration) string {
-	if d >= time.Hour && d%time.Hour == 0 {
-		if d == time.Hour {
-			return "1 hour"
-		}
-		return strconv.Itoa(int(d/time.Hour)) + " hours"
-	}
-	if d == time.Minute {
-		return "1 minute"
-	}
-	return strconv.Itoa(int(d/time.Minute)) + " minutes"
 }

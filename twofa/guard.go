@@ -36,12 +36,14 @@ func (s *Service) guard(ctx context.Context, userID string, check func() error) 
 	return s.st.Lockout().Reset(ctx, key)
 }
 
+// checkPassword checks u's password as login does (auth.Passwords.Check),
+// logging a hash no Hasher reads.
 func (s *Service) checkPassword(u *store.User, password string) bool {
-	if u.PasswordHash == "" {
-		return false
+	ok, err := s.cfg.Passwords.Check(u, password)
+	if err != nil {
+		s.cfg.Logger.Error("password verify failed", "user_id", u.ID, "err", err)
 	}
-	ok, err := s.cfg.Passwords.Verify(u.PasswordHash, password)
-	return err == nil && ok
+	return ok
 }
 
 // auditFailure records a refused code: outcome failure, or denied when the
