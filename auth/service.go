@@ -51,6 +51,10 @@ type Config struct {
 	// still be served from this process's cache. Zero means 5 seconds; a
 	// negative value checks the store on every request.
 	Staleness time.Duration
+	// PrivilegedWindow is how long after a sign-in or a step-up a session
+	// may make sensitive changes without the password (RequireRecentAuth).
+	// Default 15 minutes.
+	PrivilegedWindow time.Duration
 	// PasswordHistory is how many previous passwords are refused. Default 5.
 	PasswordHistory int
 	VerifyTTL       time.Duration // 24 hours
@@ -73,6 +77,7 @@ func (c *Config) defaults() {
 	setDur(&c.ResetTTL, time.Hour)
 	setDur(&c.InviteTTL, 7*24*time.Hour)
 	setDur(&c.Staleness, 5*time.Second)
+	setDur(&c.PrivilegedWindow, 15*time.Minute)
 	if c.Lockout.Threshold == 0 {
 		c.Lockout.Threshold = 5
 	}
@@ -129,6 +134,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("auth: nil mail sender")
 	case cfg.BaseURL == nil:
 		return nil, errors.New("auth: nil base URL")
+	case cfg.PrivilegedWindow < 0:
+		return nil, errors.New("auth: negative privileged window")
 	}
 	return &Service{
 		cfg: cfg, st: cfg.Store, audit: cfg.Audit, tokens: cfg.Tokens,
