@@ -43,6 +43,7 @@ type config struct {
 	session         sessionConfig
 	lockout         store.LockoutPolicy
 	requireVerified bool
+	privileged      time.Duration
 	templates       *notify.Templates
 	verifyPath      string
 	resetPath       string
@@ -68,6 +69,7 @@ func defaultConfig() config {
 		hasher:       auth.Bcrypt{Cost: 12},
 		limits:       httpapi.DefaultLimits(),
 		cleanupEvery: 10 * time.Minute,
+		privileged:   15 * time.Minute,
 	}
 }
 
@@ -94,6 +96,9 @@ func (c *config) validate() error {
 	if c.bodyLimit <= 0 {
 		errs = append(errs, errors.New("WithBodyLimit: limit must be positive"))
 	}
+	if c.privileged <= 0 {
+		errs = append(errs, errors.New("WithPrivilegedWindow: window must be positive"))
+	}
 	if c.cleanupEvery <= 0 {
 		errs = append(errs, errors.New("WithCleanupInterval: interval must be positive"))
 	}
@@ -110,6 +115,15 @@ func (c *config) validate() error {
 // are never logged. Default: discard everything.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
+}
+
+// WithPrivilegedWindow sets how long after a sign-in (not a refresh) or a
+// step-up with a second factor a session may make sensitive changes, such
+// as enrolling a second factor, without giving the current password again.
+// Later, those answer 403 REAUTHENTICATION_REQUIRED unless the request
+// carries the password. Default: 15 minutes.
+func WithPrivilegedWindow(d time.Duration) Option {
+	return func(c *config) { c.privileged = d }
 }
 
 // WithClock sets the clock, for tests. Default: time.Now.

@@ -57,7 +57,9 @@ func newMFAEnv(t *testing.T, st *bunstore.Store) *mfaEnv {
 	_, _ = rand.Read(key)
 	var err error
 	e.tf, err = twofa.New(twofa.Config{Store: st, Audit: log, Mail: e.async, Passwords: passwords,
-		Key: key, Now: e.clock.Now})
+		Key: key, Now: e.clock.Now, RecentAuth: twofa.ReauthenticatorFunc(func(ctx context.Context, password string) error {
+			return e.svc.RequireRecentAuth(ctx, password)
+		})})
 	require.NoError(t, err)
 	e.svc = e.service(e.tf)
 	return e
@@ -79,9 +81,11 @@ func (e *mfaEnv) user(email string) (*store.User, string, twofa.BackupCodes) {
 	ctx := mfaCtx()
 	u, err := e.svc.Register(ctx, auth.Registration{Email: email, Password: mfaPassword})
 	require.NoError(e.t, err)
-	en, err := e.tf.Setup(ctx, u.ID, store.MethodTOTP)
+	// Enrolling needs a recent authentication: the user's password here.
+	ctx = store.NewContextWithActor(ctx, store.Actor{UserID: u.ID})
+	en, err := e.tf.Setup(ctx, u.ID, mfaPassword, store.MethodTOTP)
 	require.NoError(e.t, err)
-	codes, err := e.tf.Enable(ctx, u.ID, mfaHOTP(e.t, en.Secret, e.clock.Now()))
+	codes, err := e.tf.Enable(ctx, u.ID, mfaPassword, mfaHOTP(e.t, en.Secret, e.clock.Now()))
 	require.NoError(e.t, err)
 	e.clock.Advance(30 * time.Second)
 	return u, en.Secret, codes
@@ -99,9 +103,13 @@ func (e *mfaEnv) challenge(t testing.TB, ident string) *auth.MFAChallenge {
 func (e *mfaEnv) lastCode(addr string) string {
 	e.t.Helper()
 	e.async.Close()
+	// Mail goes out in the background, so the notice that Enable sends may
+	// arrive after a later code: take the newest message that has one.
 	code := ""
 	for _, m := range e.box.MessagesTo(addr) {
-		code = regexp.MustCompile(`\b[0-9]{6}\b`).FindString(m.Text)
+		if c := regexp.MustCompile(`\b[0-9]{6}\b`).FindString(m.Text); c != "" {
+			code = c
+		}
 	}
 	require.NotEmpty(e.t, code)
 	return code
@@ -274,9 +282,10 @@ func TestLoginMFAEmail(t *testing.T) {
 		ctx := mfaCtx()
 		u, err := e.svc.Register(ctx, auth.Registration{Email: "bea@example.com", Password: mfaPassword})
 		require.NoError(t, err)
-		_, err = e.tf.Setup(ctx, u.ID, store.MethodEmail)
+		ctx = store.NewContextWithActor(ctx, store.Actor{UserID: u.ID})
+		_, err = e.tf.Setup(ctx, u.ID, mfaPassword, store.MethodEmail)
 		require.NoError(t, err)
-		_, err = e.tf.Enable(ctx, u.ID, e.lastCode("bea@example.com"))
+		_, err = e.tf.Enable(ctx, u.ID, mfaPassword, e.lastCode("bea@example.com"))
 		require.NoError(t, err)
 
 		ch := e.challenge(t, "bea@example.com")

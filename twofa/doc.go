@@ -8,9 +8,13 @@
 // turns 2FA on once a code proves it works, answering 10 backup codes that
 // are shown once:
 //
-//	e, err := tf.Setup(ctx, userID, store.MethodTOTP)
+//	e, err := tf.Setup(ctx, userID, "", store.MethodTOTP)
 //	// show e.QRCode (a data: URL of a PNG) or e.Secret to the user
-//	codes, err := tf.Enable(ctx, userID, "123456")
+//	codes, err := tf.Enable(ctx, userID, "", "123456")
+//
+// Both need a recent authentication of the actor in ctx (Config.RecentAuth,
+// which usermgmt.New fills with the auth service): a sign-in or step-up
+// within the privileged window, or the current password in place of "".
 //
 // # Secrets at rest
 //

@@ -50,11 +50,19 @@ type pendingEnrolment struct {
 // be set: else a VALIDATION_FAILED error naming phoneNumber). A new Setup
 // replaces an unfinished one. It returns ErrMFAAlreadyEnabled when 2FA is
 // on.
-func (s *Service) Setup(ctx context.Context, userID string, method store.TwoFactorMethod) (*Enrolment, error) {
+//
+// Setup needs a recent authentication of the user (see Config.RecentAuth):
+// a sign-in or step-up within the privileged window, or password, which
+// may be empty otherwise. Else it returns ErrReauthenticationRequired, or
+// ErrInvalidPassword for a wrong password.
+func (s *Service) Setup(ctx context.Context, userID, password string, method store.TwoFactorMethod) (*Enrolment, error) {
 	switch method {
 	case store.MethodTOTP, store.MethodEmail, store.MethodSMS:
 	default:
 		return nil, store.Validation(store.FieldError{Field: "method", Message: "must be totp, email or sms"})
+	}
+	if err := s.requireRecentAuth(ctx, "2fa.setup", userID, password); err != nil {
+		return nil, err
 	}
 	u, err := s.st.Users().ByID(ctx, userID)
 	if err != nil {
@@ -132,10 +140,14 @@ func (s *Service) storeEnrolment(ctx context.Context, key []byte, p *pendingEnro
 // Enable turns 2FA on once code proves the method set up by Setup works,
 // and returns 10 new backup codes. It returns ErrMFAAlreadyEnabled when 2FA
 // is on, ErrMFANotEnabled when nothing was set up, and ErrInvalidCode for a
-// wrong code. The user is mailed a security notice.
-func (s *Service) Enable(ctx context.Context, userID, code string) (BackupCodes, error) {
+// wrong code. The user is mailed a security notice. Like Setup, it needs
+// a recent authentication or password, checked before the code.
+func (s *Service) Enable(ctx context.Context, userID, password, code string) (BackupCodes, error) {
 	if code == "" {
 		return nil, store.Validation(store.FieldError{Field: "code", Message: "is required"})
+	}
+	if err := s.requireRecentAuth(ctx, "2fa.enable", userID, password); err != nil {
+		return nil, err
 	}
 	u, tf, err := s.pending(ctx, userID)
 	if err != nil {
@@ -157,6 +169,18 @@ func (s *Service) Enable(ctx context.Context, userID, code string) (BackupCodes,
 		"Two-factor authentication ("+methodName(tf.Method)+") was turned on for your account on "+
 			now.Format("2006-01-02 15:04 UTC")+". You now need a code as well as your password to sign in.")
 	return codes, nil
+}
+
+// requireRecentAuth refuses an enrolment change unless the actor is the
+// user (or the host's own code) and authenticated recently or gave the
+// password. Config.RecentAuth audits its own refusals.
+func (s *Service) requireRecentAuth(ctx context.Context, action, userID, password string) error {
+	if a, ok := store.ActorFromContext(ctx); ok && !a.System && a.UserID != userID {
+		s.record(ctx, audit.Entry{Action: action, TargetID: userID, Outcome: store.OutcomeDenied,
+			Metadata: map[string]string{"reason": "other_user"}})
+		return audit.MarkRecorded(store.ErrPermissionDenied.WithMessage("only the user can change their second factor"))
+	}
+	return s.cfg.RecentAuth.RequireRecentAuth(ctx, password)
 }
 
 // pending returns the user and the enrolment Setup started, which is not
@@ -273,62 +297,4 @@ func (s *Service) turnOff(ctx context.Context, userID string, method store.TwoFa
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.disable", TargetID: userID,
 			Metadata: map[string]string{"method": string(method)}})
 	})
-}
-
-// RegenerateBackupCodes replaces the user's backup codes with 10 new ones;
-// the old ones are spent. It needs the password (ErrInvalidPassword when
-// wrong) and returns ErrMFANotEnabled when 2FA is off.
-func (s *Service) RegenerateBackupCodes(ctx context.Context, userID, password string) (BackupCodes, error) {
-	if password == "" {
-		return nil, store.Validation(store.FieldError{Field: "password", Message: "is required"})
-	}
-	u, _, err := s.enabled(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	if !s.checkPassword(u, password) {
-		s.auditDenied(ctx, "2fa.backup_codes_regenerate", u.ID)
-		return nil, audit.MarkRecorded(store.ErrInvalidPassword)
-	}
-	codes, rows, err := s.newBackupCodes(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	err = s.st.InTx(ctx, func(tx store.Repos) error {
-		if err := tx.TwoFactor().ReplaceBackupCodes(ctx, u.ID, rows); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.backup_codes_regenerate", TargetID: u.ID})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return codes, nil
-}
-
-// newBackupCodes makes a set of backup codes and the rows that store their
-// keyed hashes.
-func (s *Service) newBackupCodes(ctx context.Context, userID string) (BackupCodes, []store.BackupCode, error) {
-	keys, err := s.keys.keys(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	now := s.now()
-	codes := make(BackupCodes, 0, BackupCodeCount)
-	rows := make([]store.BackupCode, 0, BackupCodeCount)
-	seen := map[string]bool{}
-	for len(codes) < BackupCodeCount {
-		c, err := newBackupCode(s.cfg.Random)
-		if err != nil {
-			return nil, nil, err
-		}
-		norm, _ := normalizeBackupCode(c)
-		if seen[norm] {
-			continue
-		}
-		seen[norm] = true
-		codes = append(codes, c)
-		rows = append(rows, store.BackupCode{UserID: userID, Hash: keyedHash(keys[0], "backup-code", userID, norm), CreatedAt: now})
-	}
-	return codes, rows, nil
 }

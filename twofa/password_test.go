@@ -85,7 +85,7 @@ func TestCodeExpiryWording(t *testing.T) {
 			u := e.user("erin")
 			u.PhoneNumber = "+14155550123"
 			require.NoError(t, st.Users().Update(context.Background(), u))
-			_, err := e.svc.Setup(context.Background(), u.ID, store.MethodSMS)
+			_, err := e.svc.Setup(context.Background(), u.ID, "", store.MethodSMS)
 			require.NoError(t, err)
 			e.flush()
 			texts := e.out.TextsTo("+14155550123")

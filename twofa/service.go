@@ -29,6 +29,11 @@ type Config struct {
 	// Passwords checks the password that disabling 2FA and regenerating
 	// backup codes ask for.
 	Passwords auth.Passwords
+	// RecentAuth guards enrolling or replacing a second factor (Setup and
+	// Enable): with a stolen access token alone, an attacker could
+	// otherwise enrol their own TOTP and lock the owner out. usermgmt.New
+	// passes its auth.Service. Required: New fails without it.
+	RecentAuth Reauthenticator
 	// Issuer names the service in authenticator apps. Default: "usermgmt".
 	Issuer string
 	// Key is the 32-byte AES-256 key that seals TOTP secrets and keys the
@@ -53,6 +58,27 @@ type Config struct {
 	Random  io.Reader
 	Logger  *slog.Logger
 }
+
+// Reauthenticator decides whether the actor in ctx authenticated recently
+// enough for a sensitive change, or gave their current password.
+// (*auth.Service).RequireRecentAuth is the implementation: it answers
+// store.ErrReauthenticationRequired, store.ErrInvalidPassword or
+// store.ErrAccountLocked, audits its refusals itself, and lets
+// store.SystemActor through.
+type Reauthenticator interface {
+	RequireRecentAuth(ctx context.Context, password string) error
+}
+
+// ReauthenticatorFunc adapts a function to a Reauthenticator, such as a
+// method value of a service built after this one.
+type ReauthenticatorFunc func(ctx context.Context, password string) error
+
+// RequireRecentAuth implements Reauthenticator.
+func (f ReauthenticatorFunc) RequireRecentAuth(ctx context.Context, password string) error {
+	return f(ctx, password)
+}
+
+var _ Reauthenticator = (*auth.Service)(nil)
 
 // Tries a sent code allows before it dies.
 const codeAttempts = 5
@@ -100,6 +126,8 @@ func (c *Config) configuredKeys() ([][]byte, error) {
 		return nil, errors.New("twofa: nil audit log")
 	case c.Mail == nil:
 		return nil, errors.New("twofa: nil mail sender")
+	case c.RecentAuth == nil:
+		return nil, errors.New("twofa: nil RecentAuth")
 	case c.Key == nil && len(c.PreviousKeys) > 0:
 		return nil, errors.New("twofa: PreviousKeys without Key")
 	}
@@ -129,7 +157,8 @@ type Service struct {
 
 var _ auth.SecondFactor = (*Service)(nil)
 
-// New returns a Service. It fails when a key is not 32 bytes long.
+// New returns a Service. It fails when a dependency is missing or a key is
+// not 32 bytes long.
 func New(cfg Config) (*Service, error) {
 	cfg.defaults()
 	configured, err := cfg.configuredKeys()
