@@ -70,9 +70,9 @@ func (s *Service) recentSession(ctx context.Context, a store.Actor) (bool, error
 	if sess.UserID != a.UserID || !sess.Active(now) {
 		return false, nil
 	}
-	within := func(t *time.Time) bool {
-		return t != nil && !t.After(now) && now.Sub(*t) <= s.cfg.PrivilegedWindow
-	}
+	// A time ahead of this instance's clock (another instance's skew)
+	// counts as recent.
+	within := func(t *time.Time) bool { return t != nil && now.Sub(*t) <= s.cfg.PrivilegedWindow }
 	return within(&sess.CreatedAt) || within(sess.MFAVerifiedAt), nil
 }
 
