@@ -97,7 +97,8 @@ func TestRequireRecentAuth(t *testing.T) {
 			}},
 			{name: "an admin impersonating", want: store.ErrReauthenticationRequired, audited: "impersonating",
 				before: func(e *svcEnv, p *auth.TokenPair) (context.Context, string) {
-					a := store.Actor{UserID: p.User.ID, SessionID: p.SessionID, ImpersonatorID: "admin-1"}
+					admin := e.register("admin@example.com", "boss")
+					a := store.Actor{UserID: p.User.ID, SessionID: p.SessionID, ImpersonatorID: admin.ID}
 					return store.NewContextWithActor(svcCtx(), a), ""
 				}},
 			{name: "another user's session", want: store.ErrReauthenticationRequired, audited: "reauthentication_required",
