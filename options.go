@@ -49,6 +49,7 @@ type config struct {
 	session         sessionConfig
 	lockout         store.LockoutPolicy
 	requireVerified bool
+	privileged      time.Duration
 	templates       *notify.Templates
 	verifyPath      string
 	resetPath       string
@@ -77,6 +78,7 @@ func defaultConfig() config {
 		limits:       httpapi.DefaultLimits(),
 		cleanupEvery: 10 * time.Minute,
 		mountPath:    httpapi.DefaultMountPath,
+		privileged:   15 * time.Minute,
 		session: sessionConfig{
 			refreshTTL: 7 * 24 * time.Hour,
 			lifetime:   30 * 24 * time.Hour,
@@ -89,6 +91,15 @@ func defaultConfig() config {
 // are never logged. Default: discard everything.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
+}
+
+// WithPrivilegedWindow sets how long after a sign-in (not a refresh) or a
+// step-up with a second factor a session may make sensitive changes, such
+// as enrolling a second factor, without giving the current password again.
+// Later, those answer 403 REAUTHENTICATION_REQUIRED unless the request
+// carries the password. Default: 15 minutes.
+func WithPrivilegedWindow(d time.Duration) Option {
+	return func(c *config) { c.privileged = d }
 }
 
 // WithClock sets the clock, for tests. Default: time.Now.

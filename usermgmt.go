@@ -134,6 +134,10 @@ func (m *Manager) buildServices() error {
 		Store: m.store, Audit: m.audit, Mail: m.mail, SMS: c.sms, Templates: c.templates,
 		Passwords: m.passwords, Issuer: c.issuer(), Key: key, PreviousKeys: previous,
 		Lockout: c.lockout, Now: c.now, Logger: c.logger,
+		// auth is built next, with twofa as its second factor.
+		RecentAuth: twofa.ReauthenticatorFunc(func(ctx context.Context, password string) error {
+			return m.auth.RequireRecentAuth(ctx, password)
+		}),
 	})
 	if err != nil {
 		return err
@@ -145,7 +149,8 @@ func (m *Manager) buildServices() error {
 		Lockout: c.lockout, RequireVerifiedEmail: c.requireVerified,
 		RefreshTTL: c.session.refreshTTL, SessionLifetime: c.session.lifetime,
 		IdleTimeout: c.session.idle, ReuseGrace: c.session.reuseGrace, Sessions: m.sessions,
-		SecondFactor: m.twofa, Now: c.now, Logger: c.logger,
+		PrivilegedWindow: c.privileged,
+		SecondFactor:     m.twofa, Now: c.now, Logger: c.logger,
 	})
 	if err != nil {
 		return err

@@ -41,6 +41,9 @@ func (c *config) validate() error {
 	if c.bodyLimit <= 0 {
 		bad("WithBodyLimit", "limit must be positive, got %d", c.bodyLimit)
 	}
+	if c.privileged <= 0 {
+		bad("WithPrivilegedWindow", "window must be positive, got %s", c.privileged)
+	}
 	if c.cleanupEvery <= 0 {
 		bad("WithCleanupInterval", "interval must be positive, got %s", c.cleanupEvery)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/internal/textutil"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -121,7 +122,7 @@ func (s *Service) SendReset(ctx context.Context, u *store.User, template string,
 		return err
 	}
 	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, template, u.Email, map[string]any{
-		"Email": u.Email, "Link": s.link(s.cfg.ResetPasswordPath, token), "ExpiresIn": humanDuration(ttl),
+		"Email": u.Email, "Link": s.link(s.cfg.ResetPasswordPath, token), "ExpiresIn": textutil.HumanDuration(ttl),
 	}); err != nil {
 		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", template, "err", err)
 	}

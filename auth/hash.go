@@ -13,6 +13,8 @@ import (
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/usermgmt/usermgmt/store"
 )
 
 // Hasher turns passwords into encoded hashes that record their algorithm
@@ -221,3 +223,17 @@ func (p Passwords) Verify(encoded, password string) (bool, error) {
 // NeedsRehash reports whether encoded should be replaced by a hash from
 // the preferred Hasher.
 func (p Passwords) NeedsRehash(encoded string) bool { return p.Preferred.NeedsRehash(encoded) }
+
+// Check reports whether password is u's. For a nil u, or one without a
+// password (invited, or signed up elsewhere), it reports false after the
+// same work as a real check: it hashes password with the preferred Hasher,
+// which costs what checking it against such a hash costs, so the answer
+// takes as long whether or not the account exists or has a password. The
+// error is for a hash no known Hasher made; ok is false then.
+func (p Passwords) Check(u *store.User, password string) (ok bool, err error) {
+	if u == nil || u.PasswordHash == "" {
+		_, _ = p.Hash(password)
+		return false, nil
+	}
+	return p.Verify(u.PasswordHash, password)
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/internal/lockkey"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -27,19 +28,12 @@ type SecondFactor interface {
 	// matching store.ErrInvalidCode when the code is wrong or was used
 	// already, and store.ErrAccountLocked when too many wrong codes were
 	// tried (the code is then not checked at all). Every wrong code counts
-	// against MFAFailuresKey(u.ID).
+	// towards the lock of u's second factor, which a login checks before
+	// it asks for a code.
 	Check(ctx context.Context, u *store.User, code string) error
 	// CheckBackup spends one of u's backup codes, with the errors of Check.
 	CheckBackup(ctx context.Context, u *store.User, code string) error
 }
-
-// MFAFailuresKey is the lockout identifier that counts u's wrong
-// second-factor codes. It is apart from the login identifier because a
-// correct password clears that one: were codes counted there, signing in
-// again would buy an attacker who knows the password fresh guesses. The
-// upper-case prefix cannot collide with a typed identifier, which login
-// lower-cases.
-func MFAFailuresKey(userID string) string { return "MFA:" + userID }
 
 // The login challenge's limits.
 const (
@@ -66,7 +60,7 @@ func (s *Service) challenge(ctx context.Context, u *store.User, in Credentials) 
 		return nil, store.ErrInternal.Wrap(errors.New("auth: account has two-factor authentication on but no SecondFactor is configured"))
 	}
 	now := s.now()
-	f, err := s.st.Lockout().Failures(ctx, MFAFailuresKey(u.ID))
+	f, err := s.st.Lockout().Failures(ctx, lockkey.MFA(u.ID))
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
+	"github.com/usermgmt/usermgmt/internal/lockkey"
 	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
@@ -56,7 +57,9 @@ func newMFAEnv(t *testing.T, st *bunstore.Store) *mfaEnv {
 	_, _ = rand.Read(key)
 	var err error
 	e.tf, err = twofa.New(twofa.Config{Store: st, Audit: log, Mail: e.async, Passwords: passwords,
-		Key: key, Now: e.clock.Now})
+		Key: key, Now: e.clock.Now, RecentAuth: twofa.ReauthenticatorFunc(func(ctx context.Context, password string) error {
+			return e.svc.RequireRecentAuth(ctx, password)
+		})})
 	require.NoError(t, err)
 	e.svc = e.service(e.tf)
 	return e
@@ -78,9 +81,11 @@ func (e *mfaEnv) user(email string) (*store.User, string, twofa.BackupCodes) {
 	ctx := mfaCtx()
 	u, err := e.svc.Register(ctx, auth.Registration{Email: email, Password: mfaPassword})
 	require.NoError(e.t, err)
-	en, err := e.tf.Setup(ctx, u.ID, store.MethodTOTP)
+	// Enrolling needs a recent authentication: the user's password here.
+	ctx = store.NewContextWithActor(ctx, store.Actor{UserID: u.ID})
+	en, err := e.tf.Setup(ctx, u.ID, mfaPassword, store.MethodTOTP)
 	require.NoError(e.t, err)
-	codes, err := e.tf.Enable(ctx, u.ID, mfaHOTP(e.t, en.Secret, e.clock.Now()))
+	codes, err := e.tf.Enable(ctx, u.ID, mfaPassword, mfaHOTP(e.t, en.Secret, e.clock.Now()))
 	require.NoError(e.t, err)
 	e.clock.Advance(30 * time.Second)
 	return u, en.Secret, codes
@@ -98,6 +103,8 @@ func (e *mfaEnv) challenge(t testing.TB, ident string) *auth.MFAChallenge {
 func (e *mfaEnv) lastCode(addr string) string {
 	e.t.Helper()
 	e.async.Close()
+	// Mail goes out in the background, so the notice that Enable sends may
+	// arrive after a later code: take the newest message that has one.
 	code := ""
 	// Background mail arrives in any order (the verification mail may come
 	// after the code): take the newest message that has a code.
@@ -243,7 +250,7 @@ func TestLoginMFAWrongCodes(t *testing.T) {
 			}
 			_, err := e.svc.CompleteMFA(ctx, auth.MFAAttempt{Token: e.challenge(t, "ada@example.com").Token, Code: mfaHOTP(t, secret, e.clock.Now())})
 			require.NoError(t, err)
-			f, err := st.Lockout().Failures(ctx, auth.MFAFailuresKey(u.ID))
+			f, err := st.Lockout().Failures(ctx, lockkey.MFA(u.ID))
 			require.NoError(t, err)
 			assert.Zero(t, f.Count)
 		})
@@ -280,9 +287,10 @@ func TestLoginMFAEmail(t *testing.T) {
 		ctx := mfaCtx()
 		u, err := e.svc.Register(ctx, auth.Registration{Email: "bea@example.com", Password: mfaPassword})
 		require.NoError(t, err)
-		_, err = e.tf.Setup(ctx, u.ID, store.MethodEmail)
+		ctx = store.NewContextWithActor(ctx, store.Actor{UserID: u.ID})
+		_, err = e.tf.Setup(ctx, u.ID, mfaPassword, store.MethodEmail)
 		require.NoError(t, err)
-		_, err = e.tf.Enable(ctx, u.ID, e.lastCode("bea@example.com"))
+		_, err = e.tf.Enable(ctx, u.ID, mfaPassword, e.lastCode("bea@example.com"))
 		require.NoError(t, err)
 
 		ch := e.challenge(t, "bea@example.com")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/internal/textutil"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -128,7 +129,7 @@ func (s *Service) issueOneTime(ctx context.Context, tx store.Repos, userID strin
 
 func (s *Service) mailVerification(ctx context.Context, email, token string) {
 	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplateVerifyEmail, email, map[string]any{
-		"Email": email, "Link": s.link(s.cfg.VerifyEmailPath, token), "ExpiresIn": humanDuration(s.cfg.VerifyTTL),
+		"Email": email, "Link": s.link(s.cfg.VerifyEmailPath, token), "ExpiresIn": textutil.HumanDuration(s.cfg.VerifyTTL),
 	}); err != nil {
 		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplateVerifyEmail, "err", err)
 	}

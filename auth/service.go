@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
@@ -54,6 +52,10 @@ type Config struct {
 	// (see package sessions). Default: a sessions.Service on Store with
 	// sessions.DefaultStaleness.
 	Sessions *sessions.Service
+	// PrivilegedWindow is how long after a sign-in or a step-up a session
+	// may make sensitive changes without the password (RequireRecentAuth).
+	// Default 15 minutes.
+	PrivilegedWindow time.Duration
 	// PasswordHistory is how many previous passwords are refused. Default 5.
 	PasswordHistory int
 	VerifyTTL       time.Duration // 24 hours
@@ -75,6 +77,7 @@ func (c *Config) defaults() {
 	setDur(&c.VerifyTTL, 24*time.Hour)
 	setDur(&c.ResetTTL, time.Hour)
 	setDur(&c.InviteTTL, 7*24*time.Hour)
+	setDur(&c.PrivilegedWindow, 15*time.Minute)
 	if c.Lockout.Threshold == 0 {
 		c.Lockout.Threshold = 5
 	}
@@ -115,9 +118,6 @@ type Service struct {
 	audit    *audit.Log
 	tokens   *Tokens
 	sessions *sessions.Service
-
-	dummyOnce sync.Once
-	dummyHash string
 }
 
 // New returns a Service.
@@ -134,6 +134,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("auth: nil mail sender")
 	case cfg.BaseURL == nil:
 		return nil, errors.New("auth: nil base URL")
+	case cfg.PrivilegedWindow < 0:
+		return nil, errors.New("auth: negative privileged window")
 	}
 	if cfg.Sessions == nil {
 		var err error
@@ -154,22 +156,6 @@ func (s *Service) Tokens() *Tokens { return s.tokens }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
-// dummy returns a hash of a random password made by the preferred hasher,
-// checked for unknown users so that a login takes as long whether or not
-// the account exists.
-func (s *Service) dummy() string {
-	s.dummyOnce.Do(func() {
-		secret, err := newSecret(s.cfg.Random)
-		if err == nil {
-			s.dummyHash, err = s.cfg.Passwords.Hash(secret)
-		}
-		if err != nil {
-			s.cfg.Logger.Error("dummy hash failed", "err", err)
-		}
-	})
-	return s.dummyHash
-}
-
 // link builds an email link with the token in the query.
 func (s *Service) link(path, token string) string {
 	u := *s.cfg.BaseURL
@@ -186,17 +172,4 @@ func joinPath(base, p string) string {
 		base = base[:len(base)-1]
 	}
 	return base + p
-}
-
-// humanDuration writes durations the way emails say them.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
-	case d >= 2*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + " hours"
-	case d >= time.Hour:
-		return "1 hour"
-	}
-	return strconv.Itoa(int(d/time.Minute)) + " minutes"
 }

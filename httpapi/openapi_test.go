@@ -131,7 +131,7 @@ func TestOpenAPIValid(t *testing.T) {
 			store.ErrMFANotEnabled, store.ErrMFAAlreadyEnabled,
 			store.ErrUnauthenticated, store.ErrTokenExpired, store.ErrInvalidCredentials,
 			store.ErrInvalidRefreshToken, store.ErrMFATokenInvalid,
-			store.ErrPermissionDenied, store.ErrInvalidPassword, store.ErrAccountDeactivated,
+			store.ErrPermissionDenied, store.ErrInvalidPassword, store.ErrReauthenticationRequired, store.ErrAccountDeactivated,
 			store.ErrAccountSuspended, store.ErrAccountDeleted, store.ErrEmailNotVerified,
 			store.ErrNotFound, store.ErrUserNotFound, store.ErrRoleNotFound, store.ErrSessionNotFound,
 			store.ErrNotificationNotFound, store.ErrMethodNotAllowed,

@@ -82,8 +82,11 @@ func (a *api) twoFAStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toTwoFAStatusJSON(st))
 }
 
+// Setup and enable take the current password when the session's sign-in
+// or step-up is older than the privileged window.
 type twoFASetupRequest struct {
-	Method string `json:"method"`
+	Method   string `json:"method"`
+	Password string `json:"password"`
 }
 
 type twoFATOTPEnrolmentJSON struct {
@@ -98,7 +101,7 @@ func (a *api) twoFASetup(w http.ResponseWriter, r *http.Request) {
 	if !a.decode(w, r, &in) || !a.limitMFA(w, r) {
 		return
 	}
-	e, err := a.cfg.TwoFA.Setup(r.Context(), principal(r).UserID, store.TwoFactorMethod(in.Method))
+	e, err := a.cfg.TwoFA.Setup(r.Context(), principal(r).UserID, in.Password, store.TwoFactorMethod(in.Method))
 	if err != nil {
 		a.problem(w, r, err)
 		return
@@ -120,12 +123,17 @@ type twoFABackupCodesJSON struct {
 	BackupCodes []string `json:"backupCodes"`
 }
 
+type twoFAEnableRequest struct {
+	Code     string `json:"code"`
+	Password string `json:"password"`
+}
+
 func (a *api) twoFAEnable(w http.ResponseWriter, r *http.Request) {
-	var in twoFACodeRequest
+	var in twoFAEnableRequest
 	if !a.decode(w, r, &in) || !a.limitMFA(w, r) {
 		return
 	}
-	codes, err := a.cfg.TwoFA.Enable(r.Context(), principal(r).UserID, in.Code)
+	codes, err := a.cfg.TwoFA.Enable(r.Context(), principal(r).UserID, in.Password, in.Code)
 	if err != nil {
 		a.problem(w, r, err)
 		return

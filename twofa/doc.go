@@ -8,9 +8,13 @@
 // turns 2FA on once a code proves it works, answering 10 backup codes that
 // are shown once:
 //
-//	e, err := tf.Setup(ctx, userID, store.MethodTOTP)
+//	e, err := tf.Setup(ctx, userID, "", store.MethodTOTP)
 //	// show e.QRCode (a data: URL of a PNG) or e.Secret to the user
-//	codes, err := tf.Enable(ctx, userID, "123456")
+//	codes, err := tf.Enable(ctx, userID, "", "123456")
+//
+// Both need a recent authentication of the actor in ctx (Config.RecentAuth,
+// which usermgmt.New fills with the auth service): a sign-in or step-up
+// within the privileged window, or the current password in place of "".
 //
 // # Secrets at rest
 //
@@ -26,8 +30,8 @@
 //
 // A TOTP code is accepted in its step or one step either side, and each
 // step once per user. A sent code lives 10 minutes and allows 5 tries.
-// Every code checked for a login, a step-up or disabling counts towards a
-// lock of the user's second factor (auth.MFAFailuresKey): by default 5
-// wrong codes within 15 minutes lock it, and logins with it, for 15
+// Every code checked for a login, a step-up or disabling counts towards
+// one lock of the user's second factor, which login checks too: by default
+// 5 wrong codes within 15 minutes lock it, and logins with it, for 15
 // minutes.
 package twofa

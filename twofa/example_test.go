@@ -43,12 +43,23 @@ func Example() {
 	}
 	mail := notify.NewAsync(notify.NewConsoleMailer(io.Discard), nil, 1, time.Second)
 	defer mail.Close()
-	tf, err := twofa.New(twofa.Config{Store: st, Audit: audit.New(st, nil), Mail: mail, Issuer: "Example", Key: key})
+	// usermgmt.New passes its auth.Service as RecentAuth, which wants a
+	// sign-in or step-up within 15 minutes or the password, and trusts the
+	// host's own code (store.SystemActor), as this stand-in does.
+	recentAuth := twofa.ReauthenticatorFunc(func(ctx context.Context, _ string) error {
+		if a, _ := store.ActorFromContext(ctx); a.System {
+			return nil
+		}
+		return store.ErrReauthenticationRequired
+	})
+	tf, err := twofa.New(twofa.Config{Store: st, Audit: audit.New(st, nil), Mail: mail, Issuer: "Example", Key: key,
+		RecentAuth: recentAuth})
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	e, err := tf.Setup(ctx, u.ID, store.MethodTOTP)
+	ctx = store.NewContextWithActor(ctx, store.SystemActor) // say, an onboarding job
+	e, err := tf.Setup(ctx, u.ID, "", store.MethodTOTP)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -59,7 +70,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	codes, err := tf.Enable(ctx, u.ID, code)
+	codes, err := tf.Enable(ctx, u.ID, "", code)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
+	"github.com/usermgmt/usermgmt/internal/lockkey"
 	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
@@ -76,7 +77,7 @@ func (e *tfEnv) service(edit func(*twofa.Config)) *twofa.Service {
 	cfg := twofa.Config{
 		Store: e.st, Audit: audit.New(e.st, e.clock.Now), Mail: e.async,
 		SMS: e.out, Passwords: auth.Passwords{Preferred: auth.Bcrypt{Cost: 4}},
-		Issuer: "Acme", Now: e.clock.Now,
+		Issuer: "Acme", Now: e.clock.Now, RecentAuth: recentEnough,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -85,6 +86,10 @@ func (e *tfEnv) service(edit func(*twofa.Config)) *twofa.Service {
 	require.NoError(e.t, err)
 	return svc
 }
+
+// recentEnough lets every enrolment through: these tests are about the
+// codes; reauth_test.go and the auth package test the check itself.
+var recentEnough = twofa.ReauthenticatorFunc(func(context.Context, string) error { return nil })
 
 func (e *tfEnv) user(name string) *store.User {
 	e.t.Helper()
@@ -149,9 +154,9 @@ func (e *tfEnv) auditRows(action, target string, outcome store.Outcome) []store.
 func (e *tfEnv) enableTOTP(u *store.User) (string, twofa.BackupCodes) {
 	e.t.Helper()
 	ctx := context.Background()
-	en, err := e.svc.Setup(ctx, u.ID, store.MethodTOTP)
+	en, err := e.svc.Setup(ctx, u.ID, "", store.MethodTOTP)
 	require.NoError(e.t, err)
-	codes, err := e.svc.Enable(ctx, u.ID, tfTOTP(e.t, en.Secret, e.clock.Now(), 0))
+	codes, err := e.svc.Enable(ctx, u.ID, "", tfTOTP(e.t, en.Secret, e.clock.Now(), 0))
 	require.NoError(e.t, err)
 	e.clock.Advance(30 * time.Second)
 	return en.Secret, codes
@@ -169,7 +174,7 @@ func TestTOTPEnrolment(t *testing.T) {
 		ctx := context.Background()
 		u := e.user("ada")
 
-		en, err := e.svc.Setup(ctx, u.ID, store.MethodTOTP)
+		en, err := e.svc.Setup(ctx, u.ID, "", store.MethodTOTP)
 		require.NoError(t, err)
 
 		t.Run("Secret", func(t *testing.T) {
@@ -217,7 +222,7 @@ func TestTOTPEnrolment(t *testing.T) {
 		})
 		t.Run("MovedSecretDoesNotOpen", func(t *testing.T) {
 			b := e.user("mallory")
-			_, err := e.svc.Setup(ctx, b.ID, store.MethodTOTP)
+			_, err := e.svc.Setup(ctx, b.ID, "", store.MethodTOTP)
 			require.NoError(t, err)
 			row, err := st.TwoFactor().Get(ctx, u.ID)
 			require.NoError(t, err)
@@ -225,18 +230,18 @@ func TestTOTPEnrolment(t *testing.T) {
 			// work for it.
 			row.UserID = b.ID
 			require.NoError(t, st.TwoFactor().Put(ctx, row))
-			_, err = e.svc.Enable(ctx, b.ID, tfTOTP(t, en.Secret, e.clock.Now(), 0))
+			_, err = e.svc.Enable(ctx, b.ID, "", tfTOTP(t, en.Secret, e.clock.Now(), 0))
 			require.Error(t, err)
 			assert.NotEqual(t, store.ErrAccountLocked.Code, store.AsError(err).Code)
 			assert.False(t, e.reload(b.ID).TwoFactorEnabled)
 		})
 		t.Run("WrongCode", func(t *testing.T) {
-			_, err := e.svc.Enable(ctx, u.ID, "000000")
+			_, err := e.svc.Enable(ctx, u.ID, "", "000000")
 			tfRequireCode(t, store.ErrInvalidCode, err)
 			assert.Len(t, e.auditRows("2fa.enable", u.ID, store.OutcomeFailure), 1)
 		})
 		t.Run("Enable", func(t *testing.T) {
-			codes, err := e.svc.Enable(ctx, u.ID, tfTOTP(t, en.Secret, e.clock.Now(), 0))
+			codes, err := e.svc.Enable(ctx, u.ID, "", tfTOTP(t, en.Secret, e.clock.Now(), 0))
 			require.NoError(t, err)
 			require.Len(t, codes, 10)
 			seen := map[string]bool{}
@@ -258,9 +263,9 @@ func TestTOTPEnrolment(t *testing.T) {
 			require.NotEmpty(t, notices)
 			assert.Contains(t, notices[len(notices)-1].Subject, "turned on")
 
-			_, err = e.svc.Enable(ctx, u.ID, tfTOTP(t, en.Secret, e.clock.Now(), 0))
+			_, err = e.svc.Enable(ctx, u.ID, "", tfTOTP(t, en.Secret, e.clock.Now(), 0))
 			tfRequireCode(t, store.ErrMFAAlreadyEnabled, err)
-			_, err = e.svc.Setup(ctx, u.ID, store.MethodEmail)
+			_, err = e.svc.Setup(ctx, u.ID, "", store.MethodEmail)
 			tfRequireCode(t, store.ErrMFAAlreadyEnabled, err)
 		})
 	})
@@ -295,13 +300,13 @@ func TestTOTPCodes(t *testing.T) {
 		})
 		t.Run("Malformed", func(t *testing.T) {
 			// The wrong codes above locked the second factor.
-			require.NoError(t, st.Lockout().Reset(ctx, auth.MFAFailuresKey(u.ID)))
+			require.NoError(t, st.Lockout().Reset(ctx, lockkey.MFA(u.ID)))
 			for _, c := range []string{"", "12345", "abcdef", "1234567"} {
 				tfRequireCode(t, store.ErrInvalidCode, e.svc.Check(ctx, u, c))
 			}
 		})
 		t.Run("ParallelSameCode", func(t *testing.T) {
-			require.NoError(t, st.Lockout().Reset(ctx, auth.MFAFailuresKey(u.ID)))
+			require.NoError(t, st.Lockout().Reset(ctx, lockkey.MFA(u.ID)))
 			code := tfTOTP(t, secret, e.clock.Now(), 0)
 			ok := parallel(4, func() error { return e.svc.Check(ctx, u, code) })
 			assert.Equal(t, 1, ok, "exactly one of the parallel uses wins")
@@ -420,7 +425,7 @@ func TestLockout(t *testing.T) {
 		e.clock.Advance(16 * time.Minute)
 		require.NoError(t, e.svc.Check(ctx, u, tfTOTP(t, secret, e.clock.Now(), 0)), "the lock ended")
 		require.NoError(t, e.svc.CheckBackup(ctx, u, codes[0]), "the backup code was not spent while locked")
-		f, err := st.Lockout().Failures(ctx, auth.MFAFailuresKey(u.ID))
+		f, err := st.Lockout().Failures(ctx, lockkey.MFA(u.ID))
 		require.NoError(t, err)
 		assert.Zero(t, f.Count, "a right code clears the count")
 	})
@@ -479,7 +484,7 @@ func TestEmailAndSMS(t *testing.T) {
 
 		t.Run("Email", func(t *testing.T) {
 			u := e.user("ada")
-			en, err := e.svc.Setup(ctx, u.ID, store.MethodEmail)
+			en, err := e.svc.Setup(ctx, u.ID, "", store.MethodEmail)
 			require.NoError(t, err)
 			assert.Equal(t, "a***@example.com", en.SentTo)
 			assert.Empty(t, en.Secret)
@@ -492,9 +497,9 @@ func TestEmailAndSMS(t *testing.T) {
 			plain := sha256.Sum256([]byte(code))
 			assert.NotEqual(t, plain[:], hashes[0])
 
-			_, err = e.svc.Enable(ctx, u.ID, "000000")
+			_, err = e.svc.Enable(ctx, u.ID, "", "000000")
 			tfRequireCode(t, store.ErrInvalidCode, err)
-			_, err = e.svc.Enable(ctx, u.ID, code)
+			_, err = e.svc.Enable(ctx, u.ID, "", code)
 			require.NoError(t, err)
 			assert.Equal(t, "email", e.reload(u.ID).TwoFactorMethod)
 			assert.Equal(t, []string{"email"}, e.svc.Methods(ctx, e.reload(u.ID)))
@@ -514,7 +519,7 @@ func TestEmailAndSMS(t *testing.T) {
 		})
 		t.Run("FiveTriesPerCode", func(t *testing.T) {
 			u := e.user("bob")
-			_, err := e.svc.Setup(ctx, u.ID, store.MethodEmail)
+			_, err := e.svc.Setup(ctx, u.ID, "", store.MethodEmail)
 			require.NoError(t, err)
 			code := e.lastCode("bob@example.com")
 			wrong := "000000"
@@ -522,39 +527,39 @@ func TestEmailAndSMS(t *testing.T) {
 				wrong = "111111"
 			}
 			for range 5 {
-				_, err := e.svc.Enable(ctx, u.ID, wrong)
+				_, err := e.svc.Enable(ctx, u.ID, "", wrong)
 				tfRequireCode(t, store.ErrInvalidCode, err)
 			}
-			_, err = e.svc.Enable(ctx, u.ID, code)
+			_, err = e.svc.Enable(ctx, u.ID, "", code)
 			tfRequireCode(t, store.ErrInvalidCode, err)
 		})
 		t.Run("Expires", func(t *testing.T) {
 			u := e.user("carol")
-			_, err := e.svc.Setup(ctx, u.ID, store.MethodEmail)
+			_, err := e.svc.Setup(ctx, u.ID, "", store.MethodEmail)
 			require.NoError(t, err)
 			code := e.lastCode("carol@example.com")
 			e.clock.Advance(10 * time.Minute)
-			_, err = e.svc.Enable(ctx, u.ID, code)
+			_, err = e.svc.Enable(ctx, u.ID, "", code)
 			tfRequireCode(t, store.ErrInvalidCode, err)
 		})
 		t.Run("NewCodeReplacesOld", func(t *testing.T) {
 			u := e.user("dave")
-			_, err := e.svc.Setup(ctx, u.ID, store.MethodEmail)
+			_, err := e.svc.Setup(ctx, u.ID, "", store.MethodEmail)
 			require.NoError(t, err)
 			first := e.lastCode("dave@example.com")
-			_, err = e.svc.Setup(ctx, u.ID, store.MethodEmail)
+			_, err = e.svc.Setup(ctx, u.ID, "", store.MethodEmail)
 			require.NoError(t, err)
 			second := e.lastCode("dave@example.com")
 			if first != second {
-				_, err = e.svc.Enable(ctx, u.ID, first)
+				_, err = e.svc.Enable(ctx, u.ID, "", first)
 				tfRequireCode(t, store.ErrInvalidCode, err)
 			}
-			_, err = e.svc.Enable(ctx, u.ID, second)
+			_, err = e.svc.Enable(ctx, u.ID, "", second)
 			require.NoError(t, err)
 		})
 		t.Run("SMS", func(t *testing.T) {
 			u := e.user("erin")
-			_, err := e.svc.Setup(ctx, u.ID, store.MethodSMS)
+			_, err := e.svc.Setup(ctx, u.ID, "", store.MethodSMS)
 			tfRequireCode(t, store.ErrValidation, err)
 			assert.Equal(t, "phoneNumber", store.AsError(err).Fields[0].Field)
 
@@ -563,11 +568,11 @@ func TestEmailAndSMS(t *testing.T) {
 				return nil
 			})
 			require.NoError(t, err)
-			en, err := e.svc.Setup(ctx, u.ID, store.MethodSMS)
+			en, err := e.svc.Setup(ctx, u.ID, "", store.MethodSMS)
 			require.NoError(t, err)
 			assert.Equal(t, "+*******0123", en.SentTo)
 			code := e.lastCode("+14155550123")
-			_, err = e.svc.Enable(ctx, u.ID, code)
+			_, err = e.svc.Enable(ctx, u.ID, "", code)
 			require.NoError(t, err)
 
 			method, sentTo, err := e.svc.SendCode(ctx, u.ID)
@@ -578,9 +583,9 @@ func TestEmailAndSMS(t *testing.T) {
 		})
 		t.Run("UnknownMethod", func(t *testing.T) {
 			u := e.user("frank")
-			_, err := e.svc.Setup(ctx, u.ID, "carrier-pigeon")
+			_, err := e.svc.Setup(ctx, u.ID, "", "carrier-pigeon")
 			tfRequireCode(t, store.ErrValidation, err)
-			_, err = e.svc.Enable(ctx, u.ID, "123456")
+			_, err = e.svc.Enable(ctx, u.ID, "", "123456")
 			tfRequireCode(t, store.ErrMFANotEnabled, err)
 		})
 	})
@@ -592,17 +597,18 @@ func TestKeys(t *testing.T) {
 
 	t.Run("WrongSize", func(t *testing.T) {
 		_, err := twofa.New(twofa.Config{Store: st, Audit: audit.New(st, nil),
-			Mail: notify.NewAsync(notify.NewConsoleMailer(io.Discard), nil, 1, time.Second), Key: make([]byte, 16)})
-		require.Error(t, err)
+			Mail: notify.NewAsync(notify.NewConsoleMailer(io.Discard), nil, 1, time.Second), Key: make([]byte, 16),
+			RecentAuth: recentEnough})
+		require.ErrorContains(t, err, "32 bytes")
 	})
 
 	t.Run("StoreKept", func(t *testing.T) {
 		e := newTFEnv(t, st, func(c *twofa.Config) { c.Key = nil })
 		other := e.service(nil) // another instance, also without a key
 		u := e.user("ada")
-		en, err := e.svc.Setup(ctx, u.ID, store.MethodTOTP)
+		en, err := e.svc.Setup(ctx, u.ID, "", store.MethodTOTP)
 		require.NoError(t, err)
-		_, err = other.Enable(ctx, u.ID, tfTOTP(t, en.Secret, e.clock.Now(), 0))
+		_, err = other.Enable(ctx, u.ID, "", tfTOTP(t, en.Secret, e.clock.Now(), 0))
 		require.NoError(t, err, "every instance shares the store-kept key")
 		keys, err := st.SigningKeys().List(ctx, e.clock.Now())
 		require.NoError(t, err)
