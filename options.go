@@ -30,13 +30,13 @@ type sessionConfig struct {
 type Option func(*config)
 
 type config struct {
-	logger          *slog.Logger
-	loggerSet       bool // WithLogger was given
-	mailerSet       bool // WithMailer was given
-	smsSet          bool // WithSMSSender was given
+	logger    *slog.Logger
+	loggerSet bool // WithLogger was given
+	mailerSet bool // WithMailer was given
+	smsSet    bool // WithSMSSender was given
 	// inTest reports whether the process is a test binary, where the
 	// console-mailer warning is noise; a seam for the test of that warning.
-	inTest func() bool
+	inTest          func() bool
 	now             func() time.Time
 	mailer          notify.Mailer
 	sms             notify.SMSSender
