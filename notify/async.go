@@ -14,10 +14,6 @@ import (
 // message was dropped rather than making the caller wait.
 var ErrQueueFull = errors.New("notify: mail queue full, message dropped")
 
-// ErrClosed is returned by [Async.Go], [Async.Send] and [Async.SendTemplate]
-// after [Async.Close].
-var ErrClosed = errors.New("notify: mail queue closed")
-
 // queuePerSender is how many messages may wait for each concurrent send
 // before new ones are dropped.
 const queuePerSender = 64
@@ -40,9 +36,8 @@ type Async struct {
 	limit   int           // queued plus running
 
 	mu      sync.Mutex
+	idle    *sync.Cond // signalled when pending drops to zero
 	pending int
-	closed  bool
-	wg      sync.WaitGroup
 }
 
 // NewAsync returns an Async sending through m with at most inflight
@@ -59,15 +54,17 @@ func NewAsync(m Mailer, log *slog.Logger, inflight int, timeout time.Duration) *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Async{
+	a := &Async{
 		mailer: m, log: log, timeout: timeout,
 		slots: make(chan struct{}, inflight), limit: inflight * queuePerSender,
 	}
+	a.idle = sync.NewCond(&a.mu)
+	return a
 }
 
 // Send queues msg without blocking. It returns ctx's error when ctx is
-// already done, [ErrQueueFull] when the message was dropped and
-// [ErrClosed] after Close; the send itself outlives ctx's cancellation but
+// already done and [ErrQueueFull] when the message was dropped; the send
+// itself outlives ctx's cancellation but
 // keeps its values.
 func (a *Async) Send(ctx context.Context, msg Message) error {
 	return a.Go(ctx, func(ctx context.Context) error { return a.mailer.Send(ctx, msg) })
@@ -93,26 +90,22 @@ func (a *Async) Go(ctx context.Context, fn func(ctx context.Context) error) erro
 		return fmt.Errorf("notify: mail not queued: %w", err)
 	}
 	a.mu.Lock()
-	switch {
-	case a.closed:
-		a.mu.Unlock()
-		return ErrClosed
-	case a.pending >= a.limit:
+	if a.pending >= a.limit {
 		a.mu.Unlock()
 		a.log.WarnContext(ctx, "background mail dropped", "reason", "queue full", "queued", a.limit)
 		return ErrQueueFull
 	}
 	a.pending++
-	a.wg.Add(1)
 	a.mu.Unlock()
 
 	ctx = context.WithoutCancel(ctx)
 	go func() {
 		defer func() {
 			a.mu.Lock()
-			a.pending--
+			if a.pending--; a.pending == 0 {
+				a.idle.Broadcast()
+			}
 			a.mu.Unlock()
-			a.wg.Done()
 		}()
 		a.slots <- struct{}{} // off the request path: only this goroutine waits
 		defer func() { <-a.slots }()
@@ -125,12 +118,13 @@ func (a *Async) Go(ctx context.Context, fn func(ctx context.Context) error) erro
 	return nil
 }
 
-// Close refuses new work and waits for queued work to finish (each send
-// is bounded by the timeout given to NewAsync). It is safe to call more
-// than once.
+// Close waits for queued work to finish (each send is bounded by the
+// timeout given to NewAsync). The Async stays usable: work queued later is
+// sent too, and Close may be called again, so tests use it to flush.
 func (a *Async) Close() {
 	a.mu.Lock()
-	a.closed = true
-	a.mu.Unlock()
-	a.wg.Wait()
+	defer a.mu.Unlock()
+	for a.pending > 0 {
+		a.idle.Wait()
+	}
 }
