@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"testing"
 	"time"
 
 	"github.com/usermgmt/usermgmt/auth"
@@ -35,7 +36,13 @@ type tokenConfig struct {
 }
 
 type config struct {
-	logger          *slog.Logger
+	logger    *slog.Logger
+	loggerSet bool // WithLogger was given
+	mailerSet bool // WithMailer was given
+	smsSet    bool // WithSMSSender was given
+	// inTest reports whether the process is a test binary, where the
+	// console-mailer warning is noise; a seam for the test of that warning.
+	inTest          func() bool
 	now             func() time.Time
 	mailer          notify.Mailer
 	sms             notify.SMSSender
@@ -84,13 +91,46 @@ func defaultConfig() config {
 			lifetime:   30 * 24 * time.Hour,
 			staleness:  sessions.DefaultStaleness,
 		},
+		inTest: testing.Testing,
 	}
 }
 
-// WithLogger sets the logger for access logs and internal errors. Secrets
-// are never logged. Default: discard everything.
+// startLogger is where New's warnings go: the host's logger, or
+// slog.Default() when none was given, so that a misconfiguration is seen
+// even by a host that keeps the access log silent.
+func (c *config) startLogger() *slog.Logger {
+	if c.loggerSet && c.logger != nil {
+		return c.logger
+	}
+	return slog.Default()
+}
+
+// consoleDefaults points the default console mailer and SMS sender at the
+// start-up logger, so mail shows up on the same stream as the logs.
+func (c *config) consoleDefaults() {
+	if !c.mailerSet {
+		c.mailer = &notify.ConsoleMailer{Logger: c.startLogger()}
+	}
+	if !c.smsSet {
+		c.sms = &notify.ConsoleSMSSender{Logger: c.startLogger()}
+	}
+}
+
+// warn logs what New accepts but a production host should fix.
+func (c *config) warn() {
+	log := c.startLogger()
+	if _, ok := c.mailer.(*notify.ConsoleMailer); ok && !c.inTest() {
+		log.Warn("console mailer in use: emails are logged with their links and codes instead of being sent; " +
+			"set usermgmt.WithMailer (for example notify.NewSMTPMailer) in production")
+	}
+}
+
+// WithLogger sets the logger for access logs, internal errors, warnings at
+// start and the console mailer's records. Secrets are never logged.
+// Default: access logs and internal errors are discarded; warnings at
+// start and console mail go to slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = l }
+	return func(c *config) { c.logger, c.loggerSet = l, true }
 }
 
 // WithPrivilegedWindow sets how long after a sign-in (not a refresh) or a
@@ -107,16 +147,19 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
 
-// WithMailer sets how emails are sent. Default: a console mailer that
-// prints every message (and its links) to standard output, for development.
+// WithMailer sets how emails are sent. Default: a console mailer
+// (notify.ConsoleMailer) that logs every message, links included, as one
+// record on the WithLogger logger (slog.Default() without one), for
+// development; New warns when it is in use outside tests.
 func WithMailer(m notify.Mailer) Option {
-	return func(c *config) { c.mailer = m }
+	return func(c *config) { c.mailer, c.mailerSet = m, true }
 }
 
 // WithSMSSender sets how text messages are sent. Default: a console sender
-// printing to standard output, for development.
+// (notify.ConsoleSMSSender) logging each message like the console mailer,
+// for development.
 func WithSMSSender(s notify.SMSSender) Option {
-	return func(c *config) { c.sms = s }
+	return func(c *config) { c.sms, c.smsSet = s, true }
 }
 
 // WithBaseURL sets the public URL that links in emails start with, such as
@@ -391,7 +434,7 @@ func (c *config) encryptionKeys() (key []byte, previous [][]byte) {
 			if i == 0 {
 				// A key that cannot be exported (an HSM, say): nothing
 				// to derive from.
-				c.logger.Warn("signing key cannot be exported to derive the 2FA encryption key; set WithEncryptionKey")
+				c.startLogger().Warn("signing key cannot be exported to derive the 2FA encryption key; set WithEncryptionKey")
 				return nil, nil
 			}
 			continue

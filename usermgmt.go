@@ -83,6 +83,8 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("usermgmt: %w", err)
 	}
+	c.consoleDefaults()
+	c.warn()
 	m := &Manager{cfg: c, store: st, audit: audit.New(st, c.now), passwords: auth.Passwords{Preferred: c.hasher}}
 	if err := m.buildServices(); err != nil {
 		return nil, fmt.Errorf("usermgmt: %w", err)
@@ -130,6 +132,12 @@ func (m *Manager) buildServices() error {
 		return err
 	}
 	key, previous := c.encryptionKeys()
+	if key == nil && !c.loggerSet {
+		// twofa warns on the host's logger; without one, that is a discard
+		// handler, so the warning goes to the start-up logger instead.
+		c.startLogger().Warn("twofa: TOTP secrets are encrypted with a key kept in the store, so a database dump " +
+			"alone yields them; provide a key (usermgmt.WithEncryptionKey)")
+	}
 	m.twofa, err = twofa.New(twofa.Config{
 		Store: m.store, Audit: m.audit, Mail: m.mail, SMS: c.sms, Templates: c.templates,
 		Passwords: m.passwords, Issuer: c.issuer(), Key: key, PreviousKeys: previous,

@@ -3,9 +3,10 @@ package notify_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"log/slog"
 	"sync"
 	"testing"
 
@@ -15,36 +16,82 @@ import (
 	"github.com/usermgmt/usermgmt/notify"
 )
 
+// records decodes the JSON log records in buf, one a line.
+func records(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	dec := json.NewDecoder(buf)
+	for dec.More() {
+		var rec map[string]any
+		require.NoError(t, dec.Decode(&rec))
+		delete(rec, "time")
+		out = append(out, rec)
+	}
+	return out
+}
+
 func TestConsoleMailer(t *testing.T) {
 	tests := []struct {
 		name string
 		msg  notify.Message
-		want string
+		want map[string]any
 	}{
 		{
 			name: "text",
 			msg:  notify.Message{To: "alice@example.com", Subject: "Verify", Text: "Open https://example.com/v?t=abc", HTML: "<p>ignored</p>"},
-			want: "--- email ---\nTo: alice@example.com\nSubject: Verify\n\nOpen https://example.com/v?t=abc\n--- end ---\n",
+			want: map[string]any{"level": "INFO", "msg": "console mail", "to": "alice@example.com", "subject": "Verify", "text": "Open https://example.com/v?t=abc"},
 		},
 		{
-			name: "HTML only is printed rather than lost",
-			msg:  notify.Message{To: "bob@example.com", Subject: "Reset", HTML: `<a href="https://example.com/r">reset</a>`},
-			want: "--- email ---\nTo: bob@example.com\nSubject: Reset\n\n<a href=\"https://example.com/r\">reset</a>\n--- end ---\n",
+			name: "HTML only gives its links, not its markup",
+			msg:  notify.Message{To: "bob@example.com", Subject: "Reset", HTML: `<p>Hi</p><a href="https://example.com/r?token=x">reset</a> <A HREF='https://example.com/help'>help</A>`},
+			want: map[string]any{"level": "INFO", "msg": "console mail", "to": "bob@example.com", "subject": "Reset",
+				"links": []any{"https://example.com/r?token=x", "https://example.com/help"}},
+		},
+		{
+			name: "HTML without links",
+			msg:  notify.Message{To: "bob@example.com", Subject: "Hello", HTML: `<p>Hi</p>`},
+			want: map[string]any{"level": "INFO", "msg": "console mail", "to": "bob@example.com", "subject": "Hello", "links": []any{}},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			require.NoError(t, notify.NewConsoleMailer(&buf).Send(context.Background(), tc.msg))
-			assert.Equal(t, tc.want, buf.String())
+			assert.Equal(t, []map[string]any{tc.want}, records(t, &buf))
 		})
 	}
+}
+
+func TestConsoleMailerLogsToItsLogger(t *testing.T) {
+	var buf bytes.Buffer
+	m := &notify.ConsoleMailer{Logger: slog.New(slog.NewJSONHandler(&buf, nil)).With("service", "shop")}
+	require.NoError(t, m.Send(context.Background(), notify.Message{To: "alice@example.com", Subject: "Hi", Text: "hello"}))
+	recs := records(t, &buf)
+	require.Len(t, recs, 1)
+	assert.Equal(t, "shop", recs[0]["service"], "the record goes through the host's logger")
+	assert.Equal(t, "hello", recs[0]["text"])
+}
+
+func TestConsoleMailerZeroValueUsesDefaultLogger(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	var m notify.ConsoleMailer
+	require.NoError(t, m.Send(context.Background(), notify.Message{To: "alice@example.com", Subject: "Hi", Text: "hello"}))
+	var s notify.ConsoleSMSSender
+	require.NoError(t, s.SendSMS(context.Background(), "+14155550123", "code 1"))
+	recs := records(t, &buf)
+	require.Len(t, recs, 2)
+	assert.Equal(t, "console mail", recs[0]["msg"])
+	assert.Equal(t, "console sms", recs[1]["msg"])
 }
 
 func TestConsoleSMSSender(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, notify.NewConsoleSMSSender(&buf).SendSMS(context.Background(), "+14155550123", "Your code is 123456"))
-	assert.Equal(t, "--- sms ---\nTo: +14155550123\n\nYour code is 123456\n--- end ---\n", buf.String())
+	assert.Equal(t, []map[string]any{{"level": "INFO", "msg": "console sms", "to": "+14155550123", "text": "Your code is 123456"}}, records(t, &buf))
 }
 
 func TestConsoleSendersCanceled(t *testing.T) {
@@ -61,9 +108,8 @@ func TestConsoleSendersCanceled(t *testing.T) {
 
 func TestConsoleSendersConcurrent(t *testing.T) {
 	const n = 50
-	// bytes.Buffer is not safe for concurrent use: the senders must
-	// serialise their writes, and write each message whole.
-	var mailBuf, smsBuf bytes.Buffer
+	// Each message is one whole record, never interleaved with another.
+	var mailBuf, smsBuf lockedBuffer
 	mailer := notify.NewConsoleMailer(&mailBuf)
 	sms := notify.NewConsoleSMSSender(&smsBuf)
 
@@ -83,16 +129,30 @@ func TestConsoleSendersConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 
-	blocks := strings.SplitAfter(mailBuf.String(), "--- end ---\n")
-	require.Len(t, blocks, n+1) // the last is empty
-	for _, block := range blocks[:n] {
-		assert.Regexp(t, `^--- email ---\nTo: user\d+@example\.com\nSubject: s\n\nline one\nline two\n--- end ---\n$`, block)
+	mails := records(t, &mailBuf.b)
+	require.Len(t, mails, n)
+	for _, rec := range mails {
+		assert.Regexp(t, `^user\d+@example\.com$`, rec["to"])
+		assert.Equal(t, "line one\nline two", rec["text"])
 	}
-	blocks = strings.SplitAfter(smsBuf.String(), "--- end ---\n")
-	require.Len(t, blocks, n+1)
-	for _, block := range blocks[:n] {
-		assert.Regexp(t, `^--- sms ---\nTo: \+1415555\d{4}\n\ncode\n--- end ---\n$`, block)
+	texts := records(t, &smsBuf.b)
+	require.Len(t, texts, n)
+	for _, rec := range texts {
+		assert.Regexp(t, `^\+1415555\d{4}$`, rec["to"])
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writes, as an
+// *os.File is.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
 func TestFuncAdapters(t *testing.T) {

@@ -2,8 +2,8 @@
 // produces: verification links, password-reset links, sign-in codes.
 //
 // The services depend only on two small interfaces, [Mailer] and
-// [SMSSender]. This package provides development senders that print to a
-// terminal ([ConsoleMailer], [ConsoleSMSSender]) and a production mailer that
+// [SMSSender]. This package provides development senders that log each
+// message as a structured log/slog record ([ConsoleMailer], [ConsoleSMSSender]) and a production mailer that
 // speaks SMTP ([SMTPMailer]). An SMS provider such as Twilio is plugged in by
 // implementing [SMSSender], or by wrapping a function in [SMSSenderFunc].
 //

@@ -4,30 +4,35 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"log/slog"
 	"os"
 
 	"github.com/usermgmt/usermgmt/notify"
 )
 
-// A ConsoleMailer prints each message, links included, instead of sending
-// it: the mailer to use in development and in examples.
+// A ConsoleMailer logs each message, links included, as one structured
+// record instead of sending it: the mailer to use in development and in
+// examples. Give it the host's logger so mail shows up among the logs.
 func ExampleConsoleMailer() {
-	mailer := notify.NewConsoleMailer(os.Stdout)
+	log := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // a fixed output for this example
+			}
+			return a
+		},
+	}))
+	mailer := &notify.ConsoleMailer{Logger: log}
 	err := mailer.Send(context.Background(), notify.Message{
 		To:      "alice@example.com",
 		Subject: "Verify your email",
 		Text:    "Open https://example.com/verify?token=abc123 to verify your address.",
 	})
 	if err != nil {
-		log.Fatal(err)
+		log.Error("console mail failed", "err", err)
 	}
 	// Output:
-	// --- email ---
-	// To: alice@example.com
-	// Subject: Verify your email
-	//
-	// Open https://example.com/verify?token=abc123 to verify your address.
-	// --- end ---
+	// level=INFO msg="console mail" to=alice@example.com subject="Verify your email" text="Open https://example.com/verify?token=abc123 to verify your address."
 }
 
 // ParseSMTPURL turns the URL a host reads from its environment into a

@@ -1,19 +1,31 @@
 // Command server is the runnable usermgmt service: the whole API under
-// /api/v1 on SQLite by default, configured by environment variables.
+// /api/v1 on SQLite by default, configured by environment variables, with
+// the one page its emails link to (/reset-password, for reset and
+// invitation links).
 //
 //	go run ./examples/server
 //
-// Variables (all optional):
+// Variables (all optional; a bad value stops the server at start with a
+// message naming the variable):
 //
-//	USERMGMT_ADDR              listen address (":8080")
-//	DATABASE_URL               sqlite://PATH, sqlite://:memory: or postgres://... ("sqlite://usermgmt.db")
-//	USERMGMT_SMTP_URL          smtp://[user:pass@]host:port[?from=...]; unset prints mail to stdout
-//	USERMGMT_BASE_URL          public URL for links in emails ("http://localhost:8080")
-//	USERMGMT_ADMIN_EMAIL       with USERMGMT_ADMIN_PASSWORD: create or update this admin at start
+//	USERMGMT_ADDR                    listen address (":8080")
+//	DATABASE_URL                     sqlite://PATH, sqlite://:memory: or postgres://... ("sqlite://usermgmt.db")
+//	USERMGMT_SMTP_URL                smtp://[user:pass@]host:port[?from=...]; unset: mail is logged, not sent
+//	USERMGMT_BASE_URL                public URL for links in emails ("http://localhost:8080")
+//	USERMGMT_ADMIN_EMAIL             with USERMGMT_ADMIN_PASSWORD: create or update this admin at start
 //	USERMGMT_ADMIN_PASSWORD
-//	USERMGMT_RATE_LIMIT        requests per minute per client on the API ("100"; "0" turns it off)
-//	USERMGMT_SIGNING_KEY_FILE  PEM private key (Ed25519 or P-256) that signs access tokens;
-//	                           unset: a key is generated once and kept in the store
+//	USERMGMT_RATE_LIMIT              requests per minute per client ("100"); "0" turns off every limit,
+//	                                 the tight sign-in and mail limits too (tests and load tests only)
+//	USERMGMT_CORS_ORIGINS            comma-separated origins allowed to call the API from a browser
+//	USERMGMT_ENCRYPTION_KEY          base64 of 32 bytes (openssl rand -base64 32) sealing 2FA secrets
+//	USERMGMT_SIGNING_KEY_FILE        PEM private key (Ed25519 or P-256) that signs access tokens;
+//	                                 unset: a key is generated once and kept in the store
+//	USERMGMT_ACCESS_TOKEN_TTL        Go duration ("15m")
+//	USERMGMT_REFRESH_TOKEN_TTL       Go duration ("168h")
+//	USERMGMT_REFRESH_REUSE_GRACE     Go duration ("0s": every reuse of a spent refresh token revokes)
+//	USERMGMT_REQUIRE_VERIFIED_EMAIL  true: refuse login until the email is verified ("false")
+//	USERMGMT_TRUSTED_PROXIES         comma-separated IPs or CIDR prefixes whose X-Forwarded-For is believed
+//	USERMGMT_LOG_LEVEL               debug, info, warn or error ("info"); console mail is logged at info
 package main
 
 import (
@@ -28,7 +40,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -37,79 +48,101 @@ import (
 	"github.com/usermgmt/usermgmt/store/bunstore"
 )
 
+// The paths the example's emails link to, below USERMGMT_BASE_URL.
+const (
+	verifyPath = "/api/v1/auth/verify-email" // the API's GET route answers the link itself
+	resetPath  = "/reset-password"           // pages/reset-password.html, for reset and invitation links
+)
+
 func main() {
-	log := newLogger()
-	if err := run(log); err != nil {
+	cfg, err := loadConfig(os.Getenv)
+	log := newLogger(cfg.logLevel)
+	if err != nil {
+		log.Error("bad configuration", "err", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func newLogger() *slog.Logger {
+// newLogger logs text on a terminal and JSON otherwise, on stderr.
+func newLogger(level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 }
 
-func env(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-func run(log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	addr := env("USERMGMT_ADDR", ":8080")
-	baseURL := env("USERMGMT_BASE_URL", "http://localhost:8080")
-
-	st, err := bunstore.Open(ctx, env("DATABASE_URL", "sqlite://usermgmt.db"))
-	if err != nil {
-		return err
-	}
-	opts := []usermgmt.Option{usermgmt.WithLogger(log), usermgmt.WithBaseURL(baseURL)}
-	if raw := os.Getenv("USERMGMT_RATE_LIMIT"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 0 {
-			return fmt.Errorf("USERMGMT_RATE_LIMIT: want a number of requests per minute, 0 for none")
-		}
-		opts = append(opts, usermgmt.WithRateLimit(n))
-	}
-	if path := os.Getenv("USERMGMT_SIGNING_KEY_FILE"); path != "" {
-		key, err := readSigningKey(path)
-		if err != nil {
-			return err
-		}
-		opts = append(opts, usermgmt.WithSigningKeys(key))
-	}
-	if raw := os.Getenv("USERMGMT_SMTP_URL"); raw != "" {
-		mailer, err := smtpMailer(raw, baseURL)
-		if err != nil {
-			return err
-		}
-		opts = append(opts, usermgmt.WithMailer(mailer))
-	}
-	m, err := usermgmt.New(st, opts...)
+// run serves until ctx is done, then shuts down gracefully.
+func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	m, err := newManager(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	if err := m.Migrate(ctx); err != nil {
-		return err
-	}
-	if err := bootstrapAdmin(ctx, m, log); err != nil {
-		return err
-	}
 	go func() { _ = m.Run(ctx) }()
+	return serve(ctx, cfg.addr, newHandler(m), log)
+}
 
+// newManager opens the store, builds the Manager, migrates the schema and
+// creates the admin. extra options come last, so tests can override.
+func newManager(ctx context.Context, cfg config, log *slog.Logger, extra ...usermgmt.Option) (*usermgmt.Manager, error) {
+	opts := append([]usermgmt.Option{
+		usermgmt.WithLogger(log),
+		usermgmt.WithEmailLinks(verifyPath, resetPath),
+	}, cfg.options()...)
+	if cfg.signingKeyFile != "" {
+		key, err := readSigningKey(cfg.signingKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, usermgmt.WithSigningKeys(key))
+	}
+	if cfg.smtpURL != "" {
+		mailer, err := smtpMailer(cfg.smtpURL, cfg.baseURL)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, usermgmt.WithMailer(mailer))
+	}
+	st, err := bunstore.Open(ctx, cfg.databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	m, err := usermgmt.New(st, append(opts, extra...)...)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := m.Migrate(ctx); err != nil {
+		_ = m.Close()
+		return nil, err
+	}
+	if err := bootstrapAdmin(ctx, m, cfg, log); err != nil {
+		_ = m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// newHandler mounts the API at /api/v1 and the pages the emails link to.
+func newHandler(m *usermgmt.Manager) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", http.StripPrefix("/api/v1", m.Handler()))
+	servePages(mux, resetPath)
+	return mux
+}
+
+// serve listens on addr until ctx is done.
+func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
 	srv := &http.Server{
 		Addr:              addr,
-		Handler:           mux,
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute, // exports stream for a while
@@ -139,7 +172,7 @@ func run(log *slog.Logger) error {
 func smtpMailer(raw, baseURL string) (notify.Mailer, error) {
 	cfg, err := notify.ParseSMTPURL(raw)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("USERMGMT_SMTP_URL: %w", err)
 	}
 	if cfg.From == "" {
 		u, err := url.Parse(baseURL)
@@ -180,13 +213,11 @@ func readSigningKey(path string) (crypto.Signer, error) {
 	return signer, nil
 }
 
-func bootstrapAdmin(ctx context.Context, m *usermgmt.Manager, log *slog.Logger) error {
-	email, password := os.Getenv("USERMGMT_ADMIN_EMAIL"), os.Getenv("USERMGMT_ADMIN_PASSWORD")
-	switch {
-	case email == "" && password == "":
+// bootstrapAdmin creates or updates the admin the environment names.
+func bootstrapAdmin(ctx context.Context, m *usermgmt.Manager, cfg config, log *slog.Logger) error {
+	email, password := cfg.adminEmail, cfg.adminPassword
+	if email == "" {
 		return nil
-	case email == "" || password == "":
-		return errors.New("set both USERMGMT_ADMIN_EMAIL and USERMGMT_ADMIN_PASSWORD, or neither")
 	}
 	if err := m.EnsureAdmin(ctx, email, password); err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
