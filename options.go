@@ -272,9 +272,16 @@ func WithSessionStaleness(d time.Duration) Option {
 	return func(c *config) { c.session.staleness, c.session.stalenessSet = d, true }
 }
 
-// WithLockout sets when failed logins lock an identifier. Default: 5
-// failures within 15 minutes lock it for 15 minutes, doubling on each
-// repeat up to a day.
+// WithLockout sets when failed logins lock an identifier, whether or not
+// an account has it. Default: 5 failures within 15 minutes lock it for 15
+// minutes, doubling on each repeat up to an hour; zero fields take these
+// defaults.
+//
+// A longer MaxLock slows an online guesser further but lets anyone who
+// knows an address keep its owner from signing in for that long with 5
+// wrong guesses per lock; with the one-hour cap a guesser gets about 120
+// tries a day. Sessions signed in before the lock keep working while it
+// lasts.
 func WithLockout(p store.LockoutPolicy) Option {
 	return func(c *config) { c.lockout = p }
 }
