@@ -206,7 +206,9 @@ func WithAccessTokenTTL(d time.Duration) Option {
 // WithSigningKeys makes these keys (ed25519.PrivateKey or a P-256
 // *ecdsa.PrivateKey) sign access tokens; the first signs, all verify and
 // are published in the JWKS. Default: an EdDSA key generated once and kept
-// in the store, shared by every instance.
+// in the store, shared by every instance; it is sealed there under the
+// WithEncryptionKey key when one is set, and otherwise kept in clear, so
+// that a database dump yields it (New then logs a warning).
 func WithSigningKeys(keys ...crypto.Signer) Option {
 	return func(c *config) {
 		c.tokens.Keys = keys
@@ -349,6 +351,12 @@ func WithRateLimiter(perClient, shared ratelimit.Limiter) Option {
 // then. Without either, a random key is made once and kept in the store: a
 // database dump then yields the TOTP secrets too, and New logs a warning.
 // A key kept in the store by an earlier configuration still decrypts.
+//
+// The same keys seal the token-signing keys kept in the store (when
+// neither WithSigningKeys nor WithHS256Secret is given), with AES-256-GCM
+// and the key id as additional data: a dump alone then cannot mint
+// tokens. Keys stored in clear before are sealed when next loaded, and
+// previous keys still open; every instance needs the same keys.
 // Production hosts should set a key (or signing keys).
 func WithEncryptionKey(key []byte, previous ...[]byte) Option {
 	return func(c *config) { c.encKeys = append([][]byte{key}, previous...) }
