@@ -234,7 +234,9 @@ func WithAccessTokenTTL(d time.Duration) Option {
 // WithSigningKeys makes these keys (ed25519.PrivateKey or a P-256
 // *ecdsa.PrivateKey) sign access tokens; the first signs, all verify and
 // are published in the JWKS. Default: an EdDSA key generated once and kept
-// in the store, shared by every instance.
+// in the store, shared by every instance; it is sealed there under the
+// WithEncryptionKey key when one is set, and otherwise kept in clear, so
+// that a database dump yields it (New then logs a warning).
 func WithSigningKeys(keys ...crypto.Signer) Option {
 	return func(c *config) {
 		c.tokens.Keys = keys
@@ -301,9 +303,16 @@ func WithSessionStaleness(d time.Duration) Option {
 	return func(c *config) { c.session.staleness = d }
 }
 
-// WithLockout sets when failed logins lock an identifier. Default: 5
-// failures within 15 minutes lock it for 15 minutes, doubling on each
-// repeat up to a day.
+// WithLockout sets when failed logins lock an identifier, whether or not
+// an account has it. Default: 5 failures within 15 minutes lock it for 15
+// minutes, doubling on each repeat up to an hour; zero fields take these
+// defaults.
+//
+// A longer MaxLock slows an online guesser further but lets anyone who
+// knows an address keep its owner from signing in for that long with 5
+// wrong guesses per lock; with the one-hour cap a guesser gets about 120
+// tries a day. Sessions signed in before the lock keep working while it
+// lasts.
 func WithLockout(p store.LockoutPolicy) Option {
 	return func(c *config) { c.lockout = p }
 }
@@ -398,6 +407,12 @@ func WithRateLimiter(perClient, shared ratelimit.Limiter) Option {
 // then. Without either, a random key is made once and kept in the store: a
 // database dump then yields the TOTP secrets too, and New logs a warning.
 // A key kept in the store by an earlier configuration still decrypts.
+//
+// The same keys seal the token-signing keys kept in the store (when
+// neither WithSigningKeys nor WithHS256Secret is given), with AES-256-GCM
+// and the key id as additional data: a dump alone then cannot mint
+// tokens. Keys stored in clear before are sealed when next loaded, and
+// previous keys still open; every instance needs the same keys.
 // Production hosts should set a key (or signing keys).
 func WithEncryptionKey(key []byte, previous ...[]byte) Option {
 	return func(c *config) { c.encKeys = append([][]byte{key}, previous...) }

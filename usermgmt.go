@@ -121,6 +121,16 @@ func (m *Manager) buildServices() error {
 		tc.Audience = tc.Issuer
 	}
 	tc.Now = c.now
+	if len(tc.Keys) == 0 && len(tc.Secret) == 0 {
+		if len(c.encKeys) > 0 {
+			tc.EncryptionKeys = c.encKeys
+		} else {
+			c.logger.Warn("usermgmt: no signing key and no encryption key configured: the token-signing " +
+				"keys and the 2FA secrets' key are kept in the database as they are, so a copy of the " +
+				"database alone lets anyone mint access tokens (admin ones too) and read 2FA secrets; " +
+				"set WithEncryptionKey, or WithSigningKeys or WithHS256Secret")
+		}
+	}
 	tokens, err := auth.NewTokens(m.store, tc)
 	if err != nil {
 		return err

@@ -101,15 +101,15 @@ func (s *Service) ForgotPassword(ctx context.Context, raw string) error {
 		if err != nil || u.Status == store.StatusDeleted {
 			return err
 		}
-		return s.SendReset(ctx, u, notify.TemplateResetPassword, s.cfg.ResetTTL, "auth.password_reset_request")
+		return s.sendReset(ctx, u, notify.TemplateResetPassword, s.cfg.ResetTTL, "auth.password_reset_request")
 	})
 	return nil
 }
 
-// SendReset mails u a password-reset link that lives ttl, spending older
+// sendReset mails u a password-reset link that lives ttl, spending older
 // ones; template is the reset or the invitation message. It is audited as
 // action.
-func (s *Service) SendReset(ctx context.Context, u *store.User, template string, ttl time.Duration, action string) error {
+func (s *Service) sendReset(ctx context.Context, u *store.User, template string, ttl time.Duration, action string) error {
 	var token string
 	err := s.st.InTx(ctx, func(tx store.Repos) error {
 		var err error

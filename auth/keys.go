@@ -19,6 +19,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
+	"github.com/usermgmt/usermgmt/internal/seal"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -140,8 +141,8 @@ func generateSigner(alg jwa.SignatureAlgorithm) (crypto.Signer, error) {
 	return priv, err
 }
 
-// newStoreKey generates a key and its store row: PKCS#8 DER, with the
-// thumbprint as ID (the kid).
+// newStoreKey generates a key and its store row: PKCS#8 DER, sealed when
+// encryption keys are configured, with the thumbprint as ID (the kid).
 func (t *Tokens) newStoreKey(now time.Time) (*store.SigningKey, error) {
 	s, err := generateSigner(t.alg)
 	if err != nil {
@@ -155,24 +156,62 @@ func (t *Tokens) newStoreKey(now time.Time) (*store.SigningKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: signing key: %w", err)
 	}
-	return &store.SigningKey{ID: kid, Algorithm: t.alg.String(), PrivateKey: der, CreatedAt: now}, nil
+	stored := der
+	if len(t.sealKeys) > 0 {
+		if stored, err = seal.Seal(t.sealKeys[0], rand.Reader, keyAAD(kid), der); err != nil {
+			return nil, fmt.Errorf("auth: seal signing key: %w", err)
+		}
+	}
+	return &store.SigningKey{ID: kid, Algorithm: t.alg.String(), PrivateKey: stored, CreatedAt: now}, nil
 }
 
+// keyAAD binds a sealed private key to its kid, so that a sealed key
+// copied to another row does not open.
+func keyAAD(kid string) []byte { return []byte("usermgmt/signing-key\x00" + kid) }
+
 // parseStoreKey turns a store row of the configured algorithm into a key.
-func (t *Tokens) parseStoreKey(sk store.SigningKey) (*tokenKey, error) {
-	priv, err := x509.ParsePKCS8PrivateKey(sk.PrivateKey)
+// The row holds PKCS#8 DER, which starts with 0x30, or that sealed, which
+// starts with seal.Version. resealed, when not nil, is what the row should
+// hold instead: the key sealed under the first encryption key, because it
+// was in clear or opened only with an older key.
+func (t *Tokens) parseStoreKey(sk store.SigningKey) (k *tokenKey, resealed []byte, err error) {
+	der := sk.PrivateKey
+	if seal.IsSealed(der) {
+		if len(t.sealKeys) == 0 {
+			return nil, nil, fmt.Errorf("auth: signing key %s is sealed and no encryption key is configured (usermgmt.WithEncryptionKey)", sk.ID)
+		}
+		var used int
+		der, used, err = seal.Open(t.sealKeys, keyAAD(sk.ID), der)
+		if errors.Is(err, seal.ErrUnsealable) {
+			return nil, nil, fmt.Errorf("auth: no encryption key opens signing key %s; was the key changed? (%w)", sk.ID, err)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("auth: signing key %s: %w", sk.ID, err)
+		}
+		if used > 0 {
+			resealed = der
+		}
+	} else if len(t.sealKeys) > 0 {
+		resealed = der
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
-		return nil, fmt.Errorf("auth: signing key %s: %w", sk.ID, err)
+		return nil, nil, fmt.Errorf("auth: signing key %s: %w", sk.ID, err)
 	}
 	s, ok := priv.(crypto.Signer)
 	if !ok || signerAlgorithm(s) != t.alg.String() {
-		return nil, fmt.Errorf("auth: signing key %s is a %T, not a %s key", sk.ID, priv, t.alg)
+		return nil, nil, fmt.Errorf("auth: signing key %s is a %T, not a %s key", sk.ID, priv, t.alg)
 	}
-	k := &tokenKey{kid: sk.ID, private: s, public: s.Public()}
+	if resealed != nil {
+		if resealed, err = seal.Seal(t.sealKeys[0], rand.Reader, keyAAD(sk.ID), der); err != nil {
+			return nil, nil, fmt.Errorf("auth: seal signing key %s: %w", sk.ID, err)
+		}
+	}
+	k = &tokenKey{kid: sk.ID, private: s, public: s.Public()}
 	if sk.RetireAt != nil {
 		k.retireAt = *sk.RetireAt
 	}
-	return k, nil
+	return k, resealed, nil
 }
 
 // keyset returns the current keys, loading them on first use and reloading
@@ -277,7 +316,9 @@ func (t *Tokens) loadLocked(ctx context.Context, now time.Time) (*keyset, error)
 }
 
 // readStore lists the usable keys. The signer is the newest key not being
-// retired, or nil when there is none.
+// retired, or nil when there is none. Keys that parseStoreKey wants
+// resealed are written back sealed; a failed write is retried at the next
+// load, as the key in hand works either way.
 func (t *Tokens) readStore(ctx context.Context, now time.Time) (*keyset, error) {
 	rows, err := t.st.SigningKeys().List(ctx, now)
 	if err != nil {
@@ -289,9 +330,12 @@ func (t *Tokens) readStore(ctx context.Context, now time.Time) (*keyset, error) 
 		if row.Algorithm != t.alg.String() {
 			continue // left by an earlier configuration; never accepted
 		}
-		k, err := t.parseStoreKey(row)
+		k, resealed, err := t.parseStoreKey(row)
 		if err != nil {
 			return nil, err
+		}
+		if resealed != nil {
+			_ = t.st.SigningKeys().SetPrivateKey(ctx, row.ID, resealed)
 		}
 		keys = append(keys, k)
 		if signer == nil && k.retireAt.IsZero() {

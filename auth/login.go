@@ -27,8 +27,13 @@ type Credentials struct {
 type TokenPair struct {
 	AccessToken  string
 	RefreshToken string
-	ExpiresAt    time.Time
-	SessionID    string
+	// ExpiresAt is when the access token expires, and ExpiresIn its
+	// lifetime from issue: the TTL (or less for a token asked to end
+	// earlier), exactly, while the time left from ExpiresAt would lose
+	// the fraction of a second cut from the whole-second iat.
+	ExpiresAt time.Time
+	ExpiresIn time.Duration
+	SessionID string
 	// User is the account signed in (nil after a refresh, which reads no
 	// user row), and Roles its role names.
 	User  *store.User
@@ -285,7 +290,7 @@ func (s *Service) sign(ctx context.Context, userID, sessionID string, roles []st
 		return nil, err
 	}
 	return &TokenPair{AccessToken: access, RefreshToken: refresh, ExpiresAt: claims.ExpiresAt,
-		SessionID: sessionID, Roles: roles}, nil
+		ExpiresIn: claims.ExpiresAt.Sub(claims.IssuedAt), SessionID: sessionID, Roles: roles}, nil
 }
 
 func roleNames(ctx context.Context, tx store.Repos, userID string) ([]string, error) {

@@ -46,6 +46,15 @@ type PasswordPolicy struct {
 	// most common passwords. By default such passwords are refused, whatever
 	// their case.
 	AllowCommon bool
+	// AllowRepetitive turns off the refusal of repetitive and sequential
+	// passwords, which NIST SP 800-63B lists beside common ones: one
+	// character or a group of up to 4 repeated ("aaaaaaaa", "abcabcabc",
+	// "12121212"), and passwords made only of runs of at least 3 characters
+	// that repeat or count up or down, digits and Latin letters wrapping
+	// around ("12345678", "987654321098", "abcdefgh", "aaaa1234").
+	// Upper and lower case count as the same. By default such passwords
+	// are refused.
+	AllowRepetitive bool
 
 	// RequireUpper, RequireLower, RequireDigit and RequireSymbol are
 	// composition rules, all off by default because NIST advises against
@@ -104,6 +113,11 @@ func (p PasswordPolicy) Check(password, email, username string) error {
 	if !p.AllowCommon && commonPasswords.contains(folded) {
 		return weak("password is too common")
 	}
+	if !p.AllowRepetitive {
+		if msg := predictable(folded); msg != "" {
+			return weak(msg)
+		}
+	}
 	if email = fold(strings.TrimSpace(email)); email != "" {
 		local := email
 		if i := strings.LastIndexByte(email, '@'); i >= 0 {
@@ -149,6 +163,95 @@ func (p PasswordPolicy) checkComposition(password string) error {
 		return weak("password must contain a symbol")
 	}
 	return nil
+}
+
+// Limits of the repetition and sequence checks.
+const (
+	// maxRepeatedUnit is the longest group whose repetition makes a whole
+	// password predictable: longer ones ("correct horse correct horse")
+	// are phrases, left to the length rule.
+	maxRepeatedUnit = 4
+	// minRun is the shortest run of repeated or sequential characters that
+	// counts as one predictable piece.
+	minRun = 3
+)
+
+// predictable says why the folded password is repetitive or sequential, or
+// returns "" when it is neither. Only whole passwords are judged: a
+// predictable part inside an otherwise unpredictable password is fine.
+func predictable(folded string) string {
+	rs := []rune(folded)
+	if p := period(rs); p > 0 && p <= maxRepeatedUnit && p < len(rs) {
+		return "password must not be one character or a short group repeated, like aaaaaaaa or abcabcabc"
+	}
+	if onlyRuns(rs) {
+		return "password must not be made of repeated or consecutive characters, like 12345678 or abcdefgh"
+	}
+	return ""
+}
+
+// period returns the length of the shortest unit that rs repeats, a last
+// partial repetition allowed ("abcab" has period 3).
+func period(rs []rune) int {
+	for p := 1; p <= len(rs); p++ {
+		ok := true
+		for i := p; i < len(rs) && ok; i++ {
+			ok = rs[i] == rs[i-p]
+		}
+		if ok {
+			return p
+		}
+	}
+	return len(rs)
+}
+
+// onlyRuns reports whether rs splits, left to right, into runs of at least
+// minRun characters, each repeating one character or counting up or down
+// by one.
+func onlyRuns(rs []rune) bool {
+	if len(rs) < minRun {
+		return false
+	}
+	start := 0
+	for start < len(rs) {
+		end := start + 1
+		if end < len(rs) {
+			step := sequenceStep(rs[start], rs[end])
+			for end < len(rs) && step <= 1 && step >= -1 && sequenceStep(rs[end-1], rs[end]) == step {
+				end++
+			}
+		}
+		if end-start < minRun {
+			return false
+		}
+		start = end
+	}
+	return true
+}
+
+// sequenceStep is how far b is from a: digits count modulo 10 and Latin
+// letters modulo 26, so "890" and "yza" are sequences; anything else
+// counts by code point. Only steps of -1, 0 and 1 matter; any other value
+// means "not a step".
+func sequenceStep(a, b rune) int {
+	cyclic := func(n int) int {
+		d := (int(b-a)%n + n) % n
+		if d == n-1 {
+			return -1
+		}
+		return d
+	}
+	switch {
+	case '0' <= a && a <= '9' && '0' <= b && b <= '9':
+		return cyclic(10)
+	case 'a' <= a && a <= 'z' && 'a' <= b && b <= 'z':
+		return cyclic(26)
+	}
+	d := int64(b) - int64(a)
+	if d < -1 || d > 1 {
+		return 2
+	}
+	return int(d)
 }
 
 func weak(msg string) error { return store.ErrWeakPassword.WithMessage(msg) }

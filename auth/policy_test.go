@@ -22,8 +22,13 @@ func TestPasswordPolicyCheck(t *testing.T) {
 		tooCommon = "password is too common"
 		hasEmail  = "password must not contain your email address"
 		hasUser   = "password must not contain your username"
+		repeated  = "password must not be one character or a short group repeated, like aaaaaaaa or abcabcabc"
+		runs      = "password must not be made of repeated or consecutive characters, like 12345678 or abcdefgh"
 	)
 	passphrase := strings.Repeat("correct horse battery staple ", 7)[:200]
+	// chars returns n characters that neither repeat a short group nor run
+	// in sequence, for the length cases.
+	chars := func(n int) string { return strings.Repeat("correct horse battery staple ", 10)[:n] }
 
 	tests := []struct {
 		name     string
@@ -38,22 +43,22 @@ func TestPasswordPolicyCheck(t *testing.T) {
 		{name: "7 characters", password: "kq7#vbz", want: tooShort},
 		{name: "exactly 8 characters", password: "kq7#vbzm"},
 		{name: "200-character passphrase", password: passphrase},
-		{name: "exactly 256 characters", password: strings.Repeat("kq7#", 64)},
-		{name: "257 characters", password: strings.Repeat("kq7#", 64) + "x", want: tooLong},
+		{name: "exactly 256 characters", password: chars(256)},
+		{name: "257 characters", password: chars(257), want: tooLong},
 		{name: "megabyte refused early", password: strings.Repeat("x", 1<<20), want: tooLong},
 		{name: "custom MinLength", policy: auth.PasswordPolicy{MinLength: 12}, password: "kq7#vbzmwt5", want: "password must have at least 12 characters"},
 		{name: "custom MinLength met", policy: auth.PasswordPolicy{MinLength: 12}, password: "kq7#vbzmwt5!"},
-		{name: "custom MaxLength", policy: auth.PasswordPolicy{MaxLength: 100}, password: strings.Repeat("kq7#", 25) + "x", want: "password must have at most 100 characters"},
-		{name: "64 allowed despite MaxLength 10", policy: auth.PasswordPolicy{MaxLength: 10}, password: strings.Repeat("kq7#", 16)},
-		{name: "65 refused with MaxLength 10", policy: auth.PasswordPolicy{MaxLength: 10}, password: strings.Repeat("kq7#", 16) + "x", want: "password must have at most 64 characters"},
-		{name: "MaxLength raised to MinLength", policy: auth.PasswordPolicy{MinLength: 80, MaxLength: 70}, password: strings.Repeat("kq7#", 20)},
+		{name: "custom MaxLength", policy: auth.PasswordPolicy{MaxLength: 100}, password: chars(101), want: "password must have at most 100 characters"},
+		{name: "64 allowed despite MaxLength 10", policy: auth.PasswordPolicy{MaxLength: 10}, password: chars(64)},
+		{name: "65 refused with MaxLength 10", policy: auth.PasswordPolicy{MaxLength: 10}, password: chars(65), want: "password must have at most 64 characters"},
+		{name: "MaxLength raised to MinLength", policy: auth.PasswordPolicy{MinLength: 80, MaxLength: 70}, password: chars(80)},
 		{name: "Cyrillic 8 characters in 16 bytes", password: "пароль12"},
 		{name: "Cyrillic 7 characters", password: "пароль1", want: tooShort},
-		{name: "8 emoji", password: "🔑🐴🔋📎🔑🐴🔋📎"},
+		{name: "8 emoji", password: "🔑🐴🔋📎🌵🎲🚲🧲"},
 		{name: "7 emoji", password: "🔑🐴🔋📎🔑🐴🔋", want: tooShort},
 		{name: "composed é counts once", password: "ééééééé", want: tooShort},
 		{name: "decomposed é counts once", password: strings.Repeat("e\u0301", 7), want: tooShort},
-		{name: "decomposed é, 8 characters", password: strings.Repeat("e\u0301", 8)},
+		{name: "decomposed accents, 8 characters", password: "e\u0301a\u0301i\u0301o\u0301u\u0301y\u0301n\u0303c\u0327"},
 
 		// Any printing or control character, but only valid UTF-8.
 		{name: "control characters allowed", password: "kq7\x00\t\nvbzm"},
@@ -71,6 +76,42 @@ func TestPasswordPolicyCheck(t *testing.T) {
 		{name: "qwerty with low MinLength", policy: auth.PasswordPolicy{MinLength: 1}, password: "qwerty", want: tooCommon},
 		{name: "123456 with low MinLength", policy: auth.PasswordPolicy{MinLength: 1}, password: "123456", want: tooCommon},
 		{name: "common allowed", policy: auth.PasswordPolicy{AllowCommon: true}, password: "password"},
+
+		// Repetitive and sequential passwords (NIST SP 800-63B), in any case.
+		{name: "one character repeated", password: "aaaaaaaaaaaa", want: repeated},
+		{name: "one character repeated, mixed case", password: "aAaAaAaAaAaA", want: repeated},
+		{name: "one digit repeated", password: "000000000", want: repeated},
+		{name: "symbol repeated", password: "!!!!!!!!", want: repeated},
+		{name: "emoji repeated", password: "🔑🔑🔑🔑🔑🔑🔑🔑", want: repeated},
+		{name: "decomposed é repeated", password: strings.Repeat("e\u0301", 8), want: repeated},
+		{name: "two digits repeated", password: "121212121212", want: repeated},
+		{name: "three letters repeated", password: "abcabcabcabc", want: repeated},
+		{name: "three letters repeated, partial end", password: "xyzxyzxyzx", want: repeated},
+		{name: "four characters repeated", password: "kq7#kq7#kq7#", want: repeated},
+		{name: "four characters twice", password: "kq7#kq7#", want: repeated},
+		{name: "ascending digits", password: "123456789012", want: runs},
+		{name: "descending digits", password: "987654321098", want: runs},
+		{name: "ascending letters", password: "abcdefghijkl", want: runs},
+		{name: "ascending letters, upper case", password: "ABCDEFGHIJKL", want: runs},
+		{name: "descending letters", password: "zyxwvutsrqpo", want: runs},
+		{name: "letters wrapping", password: "wxyzabcdefgh", want: runs},
+		{name: "Greek sequence", password: "αβγδεζηθ", want: runs},
+		{name: "letters then digits", password: "wxyz7890", want: runs},
+		{name: "runs of repeats", password: "aaaabbbbcccc", want: runs},
+		{name: "up then down", password: "1234567654321", want: runs},
+		{name: "sequence with low MinLength", policy: auth.PasswordPolicy{MinLength: 1}, password: "abcdef", want: runs},
+		{name: "repetition allowed", policy: auth.PasswordPolicy{AllowRepetitive: true}, password: "aaaaaaaaaaaa"},
+		{name: "sequence allowed", policy: auth.PasswordPolicy{AllowRepetitive: true}, password: "123456789012"},
+		{name: "five-character group repeated is a phrase matter", password: "kq7#zkq7#z"},
+		{name: "repeated phrase passes", password: "correct horse correct horse"},
+		{name: "sequence inside a password", password: "my pin is 123456789"},
+		{name: "repetition inside a password", password: "zzzzzzzz-sleepy-cat"},
+		{name: "short runs are not enough", password: "ab12cd34ef"},
+		{name: "ordinary password", password: "Tr0ub4dor&3"},
+		{name: "ordinary password with digits", password: "blue42sky17"},
+		{name: "keyboard-ish but not a run", password: "qazwsxedc1"},
+		{name: "long passphrase", password: "the quick brown fox jumps over"},
+		{name: "Cyrillic word and digits", password: "солнышко2024"},
 
 		// The account's own identifiers.
 		{name: "whole email", password: "x-Alice@Example.com", email: "alice@example.com", want: hasEmail},

@@ -32,7 +32,14 @@ type Config struct {
 	// route, so the link works with no front end) and "/reset-password".
 	VerifyEmailPath   string
 	ResetPasswordPath string
-	Lockout           store.LockoutPolicy
+	// Lockout locks an identifier after failed logins. Defaults: 5 failures
+	// within 15 minutes lock it for 15 minutes, doubling on each repeat up
+	// to an hour (MaxLock). The cap is short on purpose: whoever knows an
+	// identifier can keep it locked with 5 guesses per lock, so a long cap
+	// hands anyone a way to shut its owner out, while an hour already
+	// limits an online guesser to about 120 guesses a day. Sessions signed
+	// in before the lock keep working.
+	Lockout store.LockoutPolicy
 	// RequireVerifiedEmail refuses login until the email is verified.
 	RequireVerifiedEmail bool
 	// SecondFactor completes logins of accounts with two-factor
@@ -66,6 +73,9 @@ type Config struct {
 	Logger          *slog.Logger
 }
 
+// defaultMaxLock caps how long repeated failed logins lock an identifier.
+const defaultMaxLock = time.Hour
+
 func (c *Config) defaults() {
 	setDur := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -83,7 +93,7 @@ func (c *Config) defaults() {
 	}
 	setDur(&c.Lockout.Window, 15*time.Minute)
 	setDur(&c.Lockout.LockFor, 15*time.Minute)
-	setDur(&c.Lockout.MaxLock, 24*time.Hour)
+	setDur(&c.Lockout.MaxLock, defaultMaxLock)
 	if c.PasswordHistory == 0 {
 		c.PasswordHistory = 5
 	}

@@ -138,22 +138,38 @@ func TestServiceLoginLockout(t *testing.T) {
 			assert.Nil(t, f.LockedUntil)
 		})
 
-		t.Run("RepeatedLockDoubles", func(t *testing.T) {
-			e := newSvcEnv(t, st, nil)
-			wrong := func() error {
-				_, err := e.svc.Login(ctx, auth.Credentials{Identifier: "nobody-here", Password: "Wrong-Password-1"})
-				return err
-			}
-			for _, lock := range []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour} {
-				for range 5 {
-					requireCode(t, store.ErrInvalidCredentials, wrong())
+		// Locks double from 15 minutes but, by default, stop growing at an
+		// hour: anyone knowing an identifier can keep it locked, so a long
+		// cap would let a handful of guesses shut its owner out for a day.
+		for _, tc := range []struct {
+			name  string
+			edit  func(*auth.Config)
+			locks []time.Duration
+		}{
+			{name: "RepeatedLockDoublesUpToAnHour", locks: []time.Duration{
+				15 * time.Minute, 30 * time.Minute, time.Hour, time.Hour, time.Hour}},
+			{name: "MaxLockConfigurable", edit: func(c *auth.Config) { c.Lockout.MaxLock = 3 * time.Hour },
+				locks: []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 3 * time.Hour, 3 * time.Hour}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e := newSvcEnv(t, st, tc.edit)
+				wrong := func() error {
+					_, err := e.svc.Login(ctx, auth.Credentials{Identifier: "nobody-" + tc.name, Password: "Wrong-Password-1"})
+					return err
 				}
-				requireCode(t, store.ErrAccountLocked, wrong())
-				e.clock.Advance(lock - time.Second)
-				requireCode(t, store.ErrAccountLocked, wrong())
-				e.clock.Advance(time.Second)
-			}
-		})
+				for i, lock := range tc.locks {
+					for range 5 {
+						requireCode(t, store.ErrInvalidCredentials, wrong())
+					}
+					err := wrong()
+					requireCode(t, store.ErrAccountLocked, err)
+					assert.Equal(t, int(lock/time.Second)+1, store.AsError(err).Extra["retryAfter"], "lock %d", i+1)
+					e.clock.Advance(lock - time.Second)
+					requireCode(t, store.ErrAccountLocked, wrong())
+					e.clock.Advance(time.Second)
+				}
+			})
+		}
 
 		t.Run("RightPasswordResetsCount", func(t *testing.T) {
 			e := newSvcEnv(t, st, nil)

@@ -20,6 +20,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
+	"github.com/usermgmt/usermgmt/internal/seal"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -67,6 +68,16 @@ type TokenConfig struct {
 	// KeyRefresh is how often store-held keys are reloaded, so that a
 	// rotation by another instance is seen. Default 1 minute.
 	KeyRefresh time.Duration
+	// EncryptionKeys, 32 bytes each, seal store-held private keys at rest
+	// with AES-256-GCM (a random nonce, the kid as additional data), so
+	// that a read-only dump of the database cannot mint tokens. The first
+	// seals; every one opens, and a key opened by a later one, or found in
+	// clear (stored before a key was configured), is sealed under the
+	// first when next loaded. Every instance needs the same keys: one
+	// without them cannot load sealed keys. When empty, store-held keys
+	// are kept in clear, as PKCS#8 DER. Ignored with Keys or Secret, which
+	// the store does not hold.
+	EncryptionKeys [][]byte
 }
 
 // Token limits and defaults.
@@ -100,7 +111,8 @@ type Tokens struct {
 	now        func() time.Time
 	alg        jwa.SignatureAlgorithm
 	verifier   jws.Verifier
-	static     bool // Keys or Secret given: the store holds no keys
+	static     bool     // Keys or Secret given: the store holds no keys
+	sealKeys   [][]byte // EncryptionKeys: the first seals store-held keys
 
 	keys       atomic.Pointer[keyset]
 	mu         sync.Mutex                   // serialises keyset loads and rotations
@@ -196,6 +208,16 @@ func (t *Tokens) configure(cfg TokenConfig) error {
 	if ks != nil {
 		t.static = true
 		t.keys.Store(ks)
+	}
+	for i, k := range cfg.EncryptionKeys {
+		if len(k) != seal.KeySize {
+			return fmt.Errorf("EncryptionKeys[%d] has %d bytes, not %d", i, len(k), seal.KeySize)
+		}
+	}
+	if !t.static {
+		for _, k := range cfg.EncryptionKeys {
+			t.sealKeys = append(t.sealKeys, slices.Clone(k))
+		}
 	}
 
 	size := cfg.CacheSize

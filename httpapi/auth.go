@@ -126,7 +126,7 @@ func (a *api) writeTokens(w http.ResponseWriter, t *auth.TokenPair) {
 	w.Header().Set("Pragma", "no-cache")
 	pair := refreshedJSON{
 		AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer",
-		ExpiresIn: int(t.ExpiresAt.Sub(a.now()).Round(time.Second).Seconds()),
+		ExpiresIn: int(t.ExpiresIn / time.Second),
 	}
 	if t.User == nil {
 		writeJSON(w, http.StatusOK, pair)

@@ -6,8 +6,9 @@ import (
 )
 
 // SigningKey is a key that signs access tokens. PrivateKey is PKCS#8 DER
-// (or the raw secret for HS256); the newest unretired key signs, and every
-// key not past RetireAt still verifies.
+// (or the raw secret for HS256), or that sealed under the host's
+// encryption key (package auth decides); the newest unretired key signs,
+// and every key not past RetireAt still verifies.
 type SigningKey struct {
 	ID         string // the JWS kid
 	Algorithm  string // EdDSA, ES256 or HS256
@@ -25,4 +26,7 @@ type SigningKeyStore interface {
 	List(ctx context.Context, now time.Time) ([]SigningKey, error)
 	// Retire sets the key's RetireAt.
 	Retire(ctx context.Context, id string, at time.Time) error
+	// SetPrivateKey replaces the key's PrivateKey, to seal a key stored in
+	// clear; ErrNotFound when there is no such key.
+	SetPrivateKey(ctx context.Context, id string, privateKey []byte) error
 }

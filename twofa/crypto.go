@@ -2,8 +2,6 @@ package twofa
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -13,11 +11,12 @@ import (
 	"sync"
 	"time"
 
+	sealing "github.com/usermgmt/usermgmt/internal/seal"
 	"github.com/usermgmt/usermgmt/store"
 )
 
 // KeySize is the length of the encryption key: AES-256.
-const KeySize = 32
+const KeySize = sealing.KeySize
 
 // Store-kept key: the fallback when the host provides no key material.
 const (
@@ -26,7 +25,7 @@ const (
 )
 
 // sealVersion prefixes every sealed secret, so that the format can change.
-const sealVersion byte = 1
+const sealVersion = sealing.Version
 
 // DeriveKey derives a 32-byte encryption key from secret material the host
 // already keeps safe, such as an HS256 secret or a private signing key in
@@ -120,53 +119,31 @@ func storeKey(ctx context.Context, st store.Store, random io.Reader, now time.Ti
 // to another user's row does not open.
 func sealAAD(userID string) []byte { return []byte("usermgmt/totp\x00" + userID) }
 
-// seal encrypts secret with AES-256-GCM under key: a version byte, a random
-// 96-bit nonce, then the ciphertext and tag.
+// seal encrypts secret with AES-256-GCM under key (see internal/seal: a
+// version byte, a random 96-bit nonce, then the ciphertext and tag).
 func seal(key []byte, random io.Reader, userID string, secret []byte) ([]byte, error) {
-	aead, err := newAEAD(key)
+	sealed, err := sealing.Seal(key, random, sealAAD(userID), secret)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("twofa: %w", err)
 	}
-	out := make([]byte, 1+aead.NonceSize(), 1+aead.NonceSize()+len(secret)+aead.Overhead())
-	out[0] = sealVersion
-	if _, err := io.ReadFull(random, out[1:]); err != nil {
-		return nil, fmt.Errorf("twofa: random: %w", err)
-	}
-	return aead.Seal(out, out[1:], secret, sealAAD(userID)), nil
+	return sealed, nil
 }
 
 // errUnsealable is returned when no key opens a sealed secret: the key
 // changed, or the row was tampered with or moved to another user.
-var errUnsealable = errors.New("twofa: no key opens the sealed TOTP secret; was the encryption key changed?")
+var errUnsealable = fmt.Errorf("twofa: no key opens the sealed TOTP secret; was the encryption key changed? (%w)", sealing.ErrUnsealable)
 
 // open decrypts a sealed secret with the first key that opens it and says
 // which one that was.
 func open(keys [][]byte, userID string, sealed []byte) (secret []byte, keyIndex int, err error) {
-	if len(sealed) < 1 || sealed[0] != sealVersion {
+	secret, keyIndex, err = sealing.Open(keys, sealAAD(userID), sealed)
+	switch {
+	case errors.Is(err, sealing.ErrUnsealable):
 		return nil, 0, errUnsealable
+	case err != nil:
+		return nil, 0, fmt.Errorf("twofa: %w", err)
 	}
-	for i, key := range keys {
-		aead, err := newAEAD(key)
-		if err != nil {
-			return nil, 0, err
-		}
-		if len(sealed) < 1+aead.NonceSize()+aead.Overhead() {
-			return nil, 0, errUnsealable
-		}
-		nonce, ct := sealed[1:1+aead.NonceSize()], sealed[1+aead.NonceSize():]
-		if secret, err := aead.Open(nil, nonce, ct, sealAAD(userID)); err == nil {
-			return secret, i, nil
-		}
-	}
-	return nil, 0, errUnsealable
-}
-
-func newAEAD(key []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("twofa: cipher: %w", err)
-	}
-	return cipher.NewGCM(block)
+	return secret, keyIndex, nil
 }
 
 // keyedHash is how backup codes and sent codes are stored: HMAC-SHA256

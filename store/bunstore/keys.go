@@ -58,3 +58,15 @@ func (r signingKeys) Retire(ctx context.Context, id string, at time.Time) error 
 	})
 	return translate(err, store.ErrNotFound)
 }
+
+func (r signingKeys) SetPrivateKey(ctx context.Context, id string, privateKey []byte) error {
+	err := r.write(func() error {
+		res, err := r.db.NewUpdate().Model((*signingKeyModel)(nil)).
+			Set("private_key = ?", privateKey).Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		return affected(res, store.ErrNotFound)
+	})
+	return translate(err, store.ErrNotFound)
+}

@@ -16,6 +16,7 @@ func signingKeyCases() []testCase {
 		{"CreateDuplicate", testKeyCreateDuplicate},
 		{"RetireExcludes", testKeyRetire},
 		{"RetireUnknown", testKeyRetireUnknown},
+		{"SetPrivateKey", testKeySetPrivateKey},
 	}
 }
 
@@ -104,4 +105,19 @@ func testKeyRetireUnknown(t *testing.T, st store.Store) {
 	for _, id := range []string{"kid-x", missingID, badID} {
 		isErr(t, st.SigningKeys().Retire(ctx(t), id, base), store.ErrNotFound, id)
 	}
+}
+
+func testKeySetPrivateKey(t *testing.T, st store.Store) {
+	newKey(t, st, "kid-1", base)
+	newKey(t, st, "kid-2", base.Add(time.Hour))
+	sealed := []byte{0x01, 0x00, 0xff, 0x30}
+	require.NoError(t, st.SigningKeys().SetPrivateKey(ctx(t), "kid-1", sealed))
+	ks, err := st.SigningKeys().List(ctx(t), base)
+	require.NoError(t, err)
+	require.Len(t, ks, 2)
+	assert.Equal(t, sealed, ks[1].PrivateKey)
+	assert.Equal(t, []byte("pkcs8-kid-2"), ks[0].PrivateKey, "other keys stay")
+	assert.Equal(t, "EdDSA", ks[1].Algorithm)
+	sameTime(t, base, ks[1].CreatedAt)
+	isErr(t, st.SigningKeys().SetPrivateKey(ctx(t), "nope", sealed), store.ErrNotFound)
 }
