@@ -34,7 +34,7 @@ func captureDefault(t *testing.T) *bytes.Buffer {
 
 func TestStartupWarnings(t *testing.T) {
 	const consoleWarning = "console mailer in use"
-	const keyWarning = "TOTP secrets are encrypted with a key kept in the store"
+	const keyWarning = "a copy of the database alone lets anyone"
 	key := make([]byte, 32)
 	tests := []struct {
 		name        string

@@ -121,15 +121,9 @@ func (m *Manager) buildServices() error {
 		tc.Audience = tc.Issuer
 	}
 	tc.Now = c.now
-	if len(tc.Keys) == 0 && len(tc.Secret) == 0 {
-		if len(c.encKeys) > 0 {
-			tc.EncryptionKeys = c.encKeys
-		} else {
-			c.logger.Warn("usermgmt: no signing key and no encryption key configured: the token-signing " +
-				"keys and the 2FA secrets' key are kept in the database as they are, so a copy of the " +
-				"database alone lets anyone mint access tokens (admin ones too) and read 2FA secrets; " +
-				"set WithEncryptionKey, or WithSigningKeys or WithHS256Secret")
-		}
+	storeSigns := len(tc.Keys) == 0 && len(tc.Secret) == 0
+	if storeSigns {
+		tc.EncryptionKeys = c.encKeys
 	}
 	tokens, err := auth.NewTokens(m.store, tc)
 	if err != nil {
@@ -142,11 +136,15 @@ func (m *Manager) buildServices() error {
 		return err
 	}
 	key, previous := c.encryptionKeys()
-	if key == nil && !c.loggerSet {
-		// twofa warns on the host's logger; without one, that is a discard
-		// handler, so the warning goes to the start-up logger instead.
-		c.startLogger().Warn("twofa: TOTP secrets are encrypted with a key kept in the store, so a database dump " +
-			"alone yields them; provide a key (usermgmt.WithEncryptionKey)")
+	switch {
+	case storeSigns && len(c.encKeys) == 0:
+		c.startLogger().Warn("usermgmt: no signing key and no encryption key configured: the token-signing " +
+			"keys and the 2FA secrets' key are kept in the database as they are, so a copy of the " +
+			"database alone lets anyone mint access tokens (admin ones too) and read 2FA secrets; " +
+			"set WithEncryptionKey, or WithSigningKeys or WithHS256Secret")
+	case key == nil:
+		c.startLogger().Warn("usermgmt: the 2FA secrets' key is kept in the database, so a copy of the " +
+			"database alone lets anyone read 2FA secrets; set WithEncryptionKey")
 	}
 	m.twofa, err = twofa.New(twofa.Config{
 		Store: m.store, Audit: m.audit, Mail: m.mail, SMS: c.sms, Templates: c.templates,

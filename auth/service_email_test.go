@@ -317,3 +317,23 @@ func TestServiceChangePassword(t *testing.T) {
 		})
 	})
 }
+
+func TestServiceInvite(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
+		e := newSvcEnv(t, st, nil)
+		u := e.register("invited@example.com", "")
+		admin := e.register("admin@example.com", "")
+		ctx := store.NewContextWithActor(svcCtx(), store.Actor{UserID: admin.ID})
+
+		require.NoError(t, e.svc.Invite(ctx, u.ID))
+		token := e.linkToken(u.Email, svcResetLink)
+		rows := e.auditRows(store.AuditFilter{Action: "user.invite", TargetID: u.ID})
+		require.Len(t, rows, 1)
+		assert.Equal(t, admin.ID, rows[0].ActorID, "the inviting actor is audited")
+
+		// The link lives 7 days, not the hour of a reset link.
+		e.clock.Advance(6 * 24 * time.Hour)
+		require.NoError(t, e.svc.ResetPassword(svcCtx(), token, "Harbour-Lantern-Quill-9"))
+		requireCode(t, store.ErrUserNotFound, e.svc.Invite(ctx, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"))
+	})
+}

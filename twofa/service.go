@@ -43,7 +43,8 @@ type Config struct {
 	//
 	// When Key is nil, a random key is made once and kept in the store,
 	// shared by every instance. Then a dump of the database alone yields
-	// the TOTP secrets: hosts should provide a key.
+	// the TOTP secrets: hosts should provide a key (usermgmt.New warns
+	// when none is).
 	Key          []byte
 	PreviousKeys [][]byte
 	// Lockout decides when wrong codes lock the account's second factor
@@ -164,10 +165,6 @@ func New(cfg Config) (*Service, error) {
 	configured, err := cfg.configuredKeys()
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Key == nil {
-		cfg.Logger.Warn("twofa: TOTP secrets are encrypted with a key kept in the store, so a database dump " +
-			"alone yields them; provide a key (usermgmt.WithEncryptionKey)")
 	}
 	return &Service{
 		cfg: cfg, st: cfg.Store, audit: cfg.Audit,

@@ -20,7 +20,6 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/internal/testkit"
-	"github.com/usermgmt/usermgmt/notify"
 )
 
 // startServer runs the example's handler, as main builds it from env, on
@@ -143,7 +142,7 @@ func TestEmailLinksWork(t *testing.T) {
 		u, err := m.Store().Users().ByEmail(context.Background(), email)
 		require.NoError(t, err)
 		n := len(box.MessagesTo(email))
-		require.NoError(t, m.Auth().SendReset(context.Background(), u, notify.TemplateInvite, 7*24*time.Hour, "user.invite"))
+		require.NoError(t, m.Auth().Invite(usermgmt.NewContextWithActor(context.Background(), usermgmt.SystemActor), u.ID))
 		resetFlow(t, mailedLink(t, box, email, n+1), "an invited passphrase")
 	})
 }
