@@ -49,8 +49,8 @@ type Config struct {
 	PreviousKeys [][]byte
 	// Lockout decides when wrong codes lock the account's second factor
 	// (one counter, which login checks too). Default: 5 wrong codes within
-	// 15 minutes lock it for 15 minutes, doubling on each repeat up to a
-	// day.
+	// 15 minutes lock it for 15 minutes, doubling on each repeat up to an
+	// hour.
 	Lockout store.LockoutPolicy
 	// CodeTTL is how long a code sent by email or SMS lives. Default: 10
 	// minutes.
@@ -104,7 +104,7 @@ func (c *Config) defaults() {
 	}
 	setDur(&c.Lockout.Window, 15*time.Minute)
 	setDur(&c.Lockout.LockFor, 15*time.Minute)
-	setDur(&c.Lockout.MaxLock, 24*time.Hour)
+	setDur(&c.Lockout.MaxLock, time.Hour) // as the login lock-out: repeated locks cap at an hour
 	setDur(&c.CodeTTL, 10*time.Minute)
 	if c.Now == nil {
 		c.Now = time.Now
