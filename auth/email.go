@@ -190,22 +190,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 	if err != nil {
 		return err
 	}
-	// Guesses at the current password (by someone holding a stolen access
-	// token) count toward the same lock-out as logins.
-	now := s.now()
-	locked, err := s.countAttempt(ctx, u.Email, now)
-	if err != nil {
-		return err
-	}
-	if locked != nil {
-		s.auditDenied(ctx, "auth.password_change", u.ID, "locked")
-		return lockedError(*locked, now)
-	}
-	if !s.checkPassword(u, current) {
-		s.auditDenied(ctx, "auth.password_change", u.ID, "invalid_password")
-		return audit.MarkRecorded(store.ErrInvalidPassword)
-	}
-	if err := s.st.Lockout().Reset(ctx, u.Email); err != nil {
+	if err := s.verifyCurrentPassword(ctx, u, current, "auth.password_change"); err != nil {
 		return err
 	}
 	hash, err := s.newPasswordHash(ctx, u, password, "newPassword")

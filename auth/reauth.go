@@ -76,24 +76,34 @@ func (s *Service) recentSession(ctx context.Context, a store.Actor) (bool, error
 	return within(&sess.CreatedAt) || within(sess.MFAVerifiedAt), nil
 }
 
-// checkCurrentPassword checks the actor's password. Guesses count toward
-// the same lock-out as logins, so a stolen access token buys no more of
-// them than the login form does.
+// checkCurrentPassword checks the actor's password (see
+// verifyCurrentPassword).
 func (s *Service) checkCurrentPassword(ctx context.Context, a store.Actor, password string) error {
 	u, err := s.st.Users().ByID(ctx, a.UserID)
 	if err != nil {
 		return err
 	}
+	return s.verifyCurrentPassword(ctx, u, password, reauthAction)
+}
+
+// verifyCurrentPassword checks the current password of a signed-in user
+// for action (change-password, a recent authentication). Guesses count
+// toward the same lock-out as logins, so a stolen access token buys no more
+// of them than the login form does; a refusal is audited as denied and
+// marked so. A right password clears the count.
+func (s *Service) verifyCurrentPassword(ctx context.Context, u *store.User, password, action string) error {
 	now := s.now()
 	locked, err := s.countAttempt(ctx, u.Email, now)
 	if err != nil {
 		return err
 	}
 	if locked != nil {
-		return s.refuseReauth(ctx, a, "locked", lockedError(*locked, now))
+		s.auditDenied(ctx, action, u.ID, "locked")
+		return audit.MarkRecorded(lockedError(*locked, now))
 	}
 	if !s.checkPassword(u, password) {
-		return s.refuseReauth(ctx, a, "invalid_password", store.ErrInvalidPassword)
+		s.auditDenied(ctx, action, u.ID, "invalid_password")
+		return audit.MarkRecorded(store.ErrInvalidPassword)
 	}
 	return s.st.Lockout().Reset(ctx, u.Email)
 }
