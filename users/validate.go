@@ -2,6 +2,7 @@ package users
 
 import (
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -32,6 +33,7 @@ func (c checks) err() error {
 	if len(c) == 0 {
 		return nil
 	}
+	sort.Slice(c, func(i, j int) bool { return c[i].Field < c[j].Field })
 	return store.Validation(c...)
 }
 
@@ -61,7 +63,7 @@ func (c *checks) text(field string, v *string, min, max int, multiline bool) {
 	switch {
 	case !utf8.ValidString(*v):
 		c.add(field, "must be valid UTF-8")
-	case min > 0 && blank:
+	case min > 0 && (blank || n > max):
 		c.add(field, "must be "+strconv.Itoa(min)+" to "+strconv.Itoa(max)+" characters; send null to clear it")
 	case n > max:
 		c.add(field, "must be at most "+strconv.Itoa(max)+" characters")
