@@ -291,19 +291,6 @@ func JWKSHandler(svc *auth.Service, onError func(http.ResponseWriter, *http.Requ
 	})
 }
 
-// profile answers the caller's profile. The roles come from the
-// principal, which the auth middleware read within the staleness bound, so
-// the hot path costs one query.
-func (a *api) profile(w http.ResponseWriter, r *http.Request) {
-	p := principal(r)
-	u, err := a.cfg.Users.Get(r.Context(), p.UserID)
-	if err != nil {
-		a.problem(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toUserJSON(u, p.Roles))
-}
-
 // decode reads a JSON body, answering the problem itself when it fails.
 func (a *api) decode(w http.ResponseWriter, r *http.Request, dst any) bool {
 	if err := a.decodeJSON(r, dst); err != nil {

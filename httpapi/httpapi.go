@@ -206,6 +206,14 @@ func (a *api) routeTable() []Route {
 		pub("GET", "/auth/check-username", a.checkUsername),
 		{Method: "GET", Path: "/.well-known/jwks.json", handler: JWKSHandler(a.cfg.Auth, a.problem)},
 		authed("GET", "/users/profile", a.profile),
+		authed("PUT", "/users/profile", a.replaceProfile),
+		authed("PATCH", "/users/profile", a.patchProfile),
+		authed("GET", "/users/preferences", a.preferences),
+		authed("PUT", "/users/preferences", a.setPreferences),
+		// More specific patterns win in ServeMux, so this one never
+		// shadows /users/profile or /users/preferences; those names are
+		// reserved usernames too.
+		pub("GET", "/users/{username}", a.publicProfile),
 
 		authed("GET", "/2fa/status", a.twoFAStatus),
 		authed("POST", "/2fa/setup", a.twoFASetup),

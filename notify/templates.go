@@ -25,6 +25,9 @@ const (
 	TemplateConfirmEmail    = "confirm_email_change"
 	TemplateCode            = "code"
 	TemplateSecurityNotice  = "security_notice"
+	// TemplateEmailChangeNotice tells the old address that a change of the
+	// account's email to .NewEmail was asked for.
+	TemplateEmailChangeNotice = "email_change_notice"
 )
 
 // Templates renders email messages. Subjects and plain-text bodies use

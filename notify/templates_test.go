@@ -20,12 +20,12 @@ func TestDefaultTemplatesRender(t *testing.T) {
 	data := map[string]any{
 		"Email": "ada@example.com", "Link": "https://app.example.com/x?token=abc&y=<b>",
 		"ExpiresIn": "1 hour", "Code": "123456", "Time": "2030-01-02 03:04 UTC",
-		"Title": "New sign-in", "Body": "Someone signed in.",
+		"Title": "New sign-in", "Body": "Someone signed in.", "NewEmail": "new@example.com",
 	}
 	for _, name := range []string{
 		notify.TemplateVerifyEmail, notify.TemplateResetPassword, notify.TemplateInvite,
 		notify.TemplatePasswordChanged, notify.TemplateConfirmEmail, notify.TemplateCode,
-		notify.TemplateSecurityNotice,
+		notify.TemplateSecurityNotice, notify.TemplateEmailChangeNotice,
 	} {
 		t.Run(name, func(t *testing.T) {
 			msg, err := tpl.Render(name, "ada@example.com", data)

@@ -4,29 +4,65 @@
 //	p, err := svc.Profile(ctx, userID)
 //	if errors.Is(err, store.ErrUserNotFound) { ... }
 //	fmt.Println(p.User.Email, p.Roles)
+//
+// The methods that change something read the actor from the context
+// (store.NewContextWithActor): users change their own profile, and
+// store.SystemActor, the host's trusted code, anyone's.
 package users
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"strings"
 	"time"
 
+	// The zone database is compiled in, so that timezone preferences
+	// validate the same on hosts without zoneinfo files.
+	_ "time/tzdata"
+
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/store"
 )
 
-// Service reads and changes user profiles.
+// Config is what the Service needs. Zero values take the defaults named
+// per field.
+type Config struct {
+	Store store.Store
+	// Audit records every change in its transaction.
+	Audit *audit.Log
+	// Auth checks recent authentication and issues the link of an email
+	// change. When nil, email changes are refused with an internal error.
+	Auth *auth.Service
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// Logger receives failures that cannot be returned. Default: discard.
+	Logger *slog.Logger
+}
+
+// Service reads and changes user profiles and preferences.
 type Service struct {
 	st    store.Store
 	audit *audit.Log
+	auth  *auth.Service
 	now   func() time.Time
+	log   *slog.Logger
 }
 
 // New returns a Service.
-func New(st store.Store, log *audit.Log, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	return &Service{st: st, audit: log, now: now}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Audit == nil {
+		cfg.Audit = audit.New(cfg.Store, cfg.Now)
+	}
+	return &Service{st: cfg.Store, audit: cfg.Audit, auth: cfg.Auth, now: cfg.Now, log: cfg.Logger}
 }
 
 // Profile is a user with the names of the roles they hold.
@@ -36,9 +72,10 @@ type Profile struct {
 }
 
 // Profile returns the user's own profile, or an error matching
-// ErrUserNotFound.
+// ErrUserNotFound. A pending email change whose link expired is not
+// shown.
 func (s *Service) Profile(ctx context.Context, userID string) (*Profile, error) {
-	u, err := s.st.Users().ByID(ctx, userID)
+	u, err := s.Get(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +92,62 @@ func (s *Service) Profile(ctx context.Context, userID string) (*Profile, error) 
 
 // Get returns the user, or an error matching ErrUserNotFound. Callers that
 // already know the roles (an authenticated request does) avoid the second
-// query Profile makes.
+// query Profile makes. A pending email change whose link expired is not
+// shown.
 func (s *Service) Get(ctx context.Context, userID string) (*store.User, error) {
-	return s.st.Users().ByID(ctx, userID)
+	u, err := s.st.Users().ByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.hideExpiredPending(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// hideExpiredPending clears u.PendingEmail (in the copy, not the row) when
+// no live link can confirm it any more: the change expired with its link.
+func (s *Service) hideExpiredPending(ctx context.Context, u *store.User) error {
+	if u.PendingEmail == "" {
+		return nil
+	}
+	t, err := s.st.OneTimeTokens().Latest(ctx, u.ID, store.PurposeChangeEmail)
+	switch {
+	case err == nil:
+		if t.Data != u.PendingEmail || !s.now().Before(t.ExpiresAt) {
+			u.PendingEmail = ""
+		}
+		return nil
+	case errors.Is(err, store.ErrInvalidToken):
+		u.PendingEmail = ""
+		return nil
+	}
+	return err
+}
+
+// authorize lets the actor in ctx change userID's data: the user
+// themselves or store.SystemActor. Anyone else is refused with
+// ErrPermissionDenied, audited as denied under action.
+func (s *Service) authorize(ctx context.Context, userID, action string) error {
+	a, ok := store.ActorFromContext(ctx)
+	switch {
+	case !ok || a.IsZero():
+		return store.ErrUnauthenticated
+	case a.System || a.UserID == userID:
+		return nil
+	}
+	e := audit.Entry{Action: action, TargetID: userID, Outcome: store.OutcomeDenied,
+		Metadata: map[string]string{"reason": "not_own_account"}}
+	if err := s.audit.RecordNow(ctx, e); err != nil {
+		s.log.ErrorContext(ctx, "audit denied failed", "action", action, "err", err)
+	}
+	return audit.MarkRecorded(store.ErrPermissionDenied.WithMessage("you can only change your own account"))
+}
+
+// auditEntry is the audit row of a change to target: the names of the
+// changed fields, sorted, never their values.
+func auditEntry(action, target string, changed []string) audit.Entry {
+	sorted := append([]string(nil), changed...)
+	sort.Strings(sorted)
+	return audit.Entry{Action: action, TargetID: target, Metadata: map[string]string{"fields": strings.Join(sorted, ",")}}
 }

@@ -19,7 +19,7 @@ func TestProfile(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
 		ctx := context.Background()
 		now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-		svc := users.New(st, audit.New(st, nil), nil)
+		svc := users.New(users.Config{Store: st, Audit: audit.New(st, nil)})
 		u := &store.User{Email: "ada@example.com", Username: "ada", CreatedAt: now, UpdatedAt: now}
 		require.NoError(t, st.Users().Create(ctx, u))
 		for _, name := range []string{store.RoleUser, store.RoleModerator} {
