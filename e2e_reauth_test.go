@@ -208,3 +208,32 @@ func TestRecentAuthFromGo(t *testing.T) {
 	_, err = e.m.TwoFA().Setup(sys, p.UserID, "", store.MethodTOTP)
 	assert.NoError(t, err, "the host's own code")
 }
+
+// TestE2ESMSNumberNeedsRecentAuth: with SMS as the second factor, the
+// phone number is where the codes go, so a stolen access token must not
+// move it; other profile fields need no recent sign-in.
+func TestE2ESMSNumberNeedsRecentAuth(t *testing.T) {
+	e := newTFAEnv(t, dbtest.SQLite(t))
+	e.register(t, "sam@example.com")
+	id := e.userID(t, "sam@example.com")
+	sess := e.raLogin(t, "sam@example.com")
+	access := sess.access
+	r := e.call(t, "PATCH", "/users/profile", map[string]any{"phoneNumber": "+447700900123"}, access)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r)
+	require.Equal(t, http.StatusOK, e.call(t, "POST", "/2fa/setup", map[string]any{"method": "sms"}, access).Status)
+	code := e.lastCode(t, "+447700900123", 0)
+	require.Equal(t, http.StatusOK, e.call(t, "POST", "/2fa/enable", map[string]any{"code": code}, access).Status)
+
+	e.clock.Advance(16 * time.Minute) // past the privileged window
+	access = e.raRefresh(t, sess).access
+	r = e.call(t, "PATCH", "/users/profile", map[string]any{"phoneNumber": "+447700900999"}, access)
+	tfaProblem(t, r, http.StatusForbidden, "REAUTHENTICATION_REQUIRED")
+	r = e.call(t, "PUT", "/users/profile", map[string]any{"bio": "clears the number"}, access)
+	tfaProblem(t, r, http.StatusForbidden, "REAUTHENTICATION_REQUIRED")
+	r = e.call(t, "PATCH", "/users/profile", map[string]any{"bio": "fine"}, access)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r)
+	r = e.call(t, "PATCH", "/users/profile", map[string]any{"phoneNumber": "+447700900999", "password": tfaPassword}, access)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r)
+	assert.Equal(t, "+447700900999", r.Body["phoneNumber"])
+	assert.Equal(t, 2, e.raDenied(t, id, "reauthentication_required"), "each refusal audited once")
+}

@@ -129,6 +129,18 @@ func (s *Service) changeProfile(ctx context.Context, userID string, ch ProfileCh
 			return nil, err
 		}
 	}
+	// So is the number SMS codes go to: with a stolen token, changing it
+	// would send the second factor to the attacker.
+	smsNumberChange := ch.PhoneNumber != nil && *ch.PhoneNumber != cur.PhoneNumber &&
+		cur.TwoFactorEnabled && cur.TwoFactorMethod == string(store.MethodSMS)
+	if smsNumberChange && newEmail == "" {
+		if s.auth == nil {
+			return nil, store.ErrInternal.WithMessage("recent authentication is not configured")
+		}
+		if err := s.auth.RequireRecentAuth(ctx, ch.Password); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now()
 	var (
 		u       *store.User
