@@ -284,4 +284,3 @@ func (s *streamer) value(v any) {
 		s.err = s.enc.Encode(v)
 	}
 }
-
