@@ -25,6 +25,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/gdpr"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/rbac"
@@ -67,6 +68,7 @@ type Manager struct {
 	twofa     *twofa.Service
 	sessions  *sessions.Service
 	rbac      *rbac.Service
+	gdpr      *gdpr.Service
 	handler   http.Handler
 }
 
@@ -101,6 +103,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		TwoFA:          m.twofa,
 		Sessions:       m.sessions,
 		RBAC:           m.rbac,
+		GDPR:           m.gdpr,
 		Audit:          m.audit,
 		Limits:         &c.limits,
 		Limiter:        c.limiter,
@@ -176,7 +179,8 @@ func (m *Manager) buildServices() error {
 	// (store.Changes); the sessions service drops what it cached, so no
 	// service needs to tell another.
 	m.rbac = rbac.New(m.store, m.audit, c.now)
-	return nil
+	m.gdpr, err = gdpr.New(gdpr.Config{Store: m.store, Audit: m.audit, RBAC: m.rbac, Now: c.now, Logger: c.logger})
+	return err
 }
 
 // handlerMount is the mount path in httpapi's spelling, where "" means
@@ -230,6 +234,9 @@ func (m *Manager) Sessions() *sessions.Service { return m.sessions }
 // RBAC returns the roles and permissions service.
 func (m *Manager) RBAC() *rbac.Service { return m.rbac }
 
+// GDPR returns the erasure, purge and export service.
+func (m *Manager) GDPR() *gdpr.Service { return m.gdpr }
+
 // JWKSHandler serves the public keys that verify access tokens, for a host
 // that publishes them at its site root:
 //
@@ -248,13 +255,17 @@ func (m *Manager) Audit() *audit.Log { return m.audit }
 // long locks.
 const cleanupBatch = 500
 
-// Run runs the background jobs (deleting expired sessions, spent tokens and
+// Run runs the background jobs (erasing soft-deleted accounts whose
+// recovery window has passed, deleting expired sessions, spent tokens and
 // old rate-limit windows) until ctx is done. A host calls it on the instances it chooses;
 // any number may run it at once.
 func (m *Manager) Run(ctx context.Context) error {
 	t := time.NewTicker(m.cfg.cleanupEvery)
 	defer t.Stop()
 	for {
+		if _, err := m.gdpr.Purge(ctx); err != nil && ctx.Err() == nil {
+			m.cfg.logger.ErrorContext(ctx, "purge failed", "err", err)
+		}
 		if err := m.cleanup(ctx); err != nil && ctx.Err() == nil {
 			m.cfg.logger.ErrorContext(ctx, "cleanup failed", "err", err)
 		}

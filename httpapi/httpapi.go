@@ -10,6 +10,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/gdpr"
 	"github.com/usermgmt/usermgmt/ratelimit"
 	"github.com/usermgmt/usermgmt/rbac"
 	"github.com/usermgmt/usermgmt/sessions"
@@ -43,6 +44,8 @@ type Config struct {
 	RBAC     *rbac.Service
 	// TwoFA serves the /2fa routes.
 	TwoFA *twofa.Service
+	// GDPR serves GET /account/export.
+	GDPR *gdpr.Service
 	// Audit records refusals (every 403 is audited).
 	Audit *audit.Log
 	// Limits are the request limits. Default: DefaultLimits().
@@ -227,6 +230,8 @@ func (a *api) routeTable() []Route {
 		authed("GET", "/sessions", a.listSessions),
 		authed("DELETE", "/sessions/{id}", a.revokeSession),
 		authed("POST", "/sessions/revoke-all", a.revokeOtherSessions),
+
+		authed("GET", "/account/export", a.exportAccount),
 
 		can("GET", "/roles", rbac.RoleRead, a.listRoles),
 		can("GET", "/roles/permissions", rbac.RoleRead, a.listPermissions),

@@ -58,7 +58,12 @@ type AuditStore interface {
 	// DeleteBefore deletes at most limit entries older than cutoff and
 	// returns how many.
 	DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
-	// Anonymize removes the user's id, IP and user agent from every entry
-	// that names the user, and returns how many it changed.
-	Anonymize(ctx context.Context, userID string) (int, error)
+	// Pseudonymize rewrites every entry that names the user: the user's
+	// id, as actor, target or impersonator, becomes pseudonym (the same for
+	// all of them, so counts still add up), the IP and user agent are
+	// removed, and metadata values that contain one of personal (ignoring
+	// letter case) or whose key names personal data (an email, a name, a
+	// phone number, an address) are replaced by "[erased]". It returns how
+	// many entries it changed.
+	Pseudonymize(ctx context.Context, userID, pseudonym string, personal []string) (int, error)
 }

@@ -18,6 +18,7 @@ type Repos interface {
 	SigningKeys() SigningKeyStore
 	Avatars() AvatarStore
 	RateLimits() RateLimitStore
+	Erasure() ErasureStore
 }
 
 // Store is the persistence the library needs. Implementations must be safe

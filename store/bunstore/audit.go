@@ -121,26 +121,3 @@ func (r auditLog) DeleteBefore(ctx context.Context, cutoff time.Time, limit int)
 	})
 	return n, translate(err, nil)
 }
-
-func (r auditLog) Anonymize(ctx context.Context, userID string) (int, error) {
-	if !validID(userID) {
-		return 0, nil
-	}
-	var n int
-	err := r.write(func() error {
-		// One statement, so an entry naming the user twice (acting on
-		// itself) counts once.
-		q := r.db.NewUpdate().Model((*auditModel)(nil))
-		for _, col := range []string{"actor_id", "target_id", "impersonator_id"} {
-			q = q.Set(col+" = CASE WHEN "+col+" = ? THEN NULL ELSE "+col+" END", userID)
-		}
-		res, err := q.Set("ip = NULL").Set("user_agent = NULL").
-			Where("actor_id = ? OR target_id = ? OR impersonator_id = ?", userID, userID, userID).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		n, err = rowsAffected(res)
-		return err
-	})
-	return n, translate(err, nil)
-}

@@ -21,7 +21,7 @@ func auditCases() []testCase {
 		{"Count", testAuditCount},
 		{"NonUUIDFilters", testAuditNonUUIDFilters},
 		{"DeleteBefore", testAuditDeleteBefore},
-		{"Anonymize", testAuditAnonymize},
+		{"Pseudonymize", testAuditPseudonymize},
 	}
 }
 
@@ -212,7 +212,7 @@ func testAuditNonUUIDFilters(t *testing.T, st store.Store) {
 		require.NoError(t, err, "%+v", f)
 		assert.Zero(t, n, "%+v", f)
 	}
-	n, err := st.Audit().Anonymize(ctx(t), badID)
+	n, err := st.Audit().Pseudonymize(ctx(t), badID, uuid.NewString(), nil)
 	require.NoError(t, err)
 	assert.Zero(t, n)
 }
@@ -249,14 +249,14 @@ func testAuditDeleteBefore(t *testing.T, st store.Store) {
 	assert.Equal(t, []string{recent[1].ID, recent[0].ID}, entryIDs(left), "an entry at the cutoff stays")
 }
 
-func testAuditAnonymize(t *testing.T, st store.Store) {
-	ada, bob, admin := uuid.NewString(), uuid.NewString(), uuid.NewString()
+func testAuditPseudonymize(t *testing.T, st store.Store) {
+	ada, bob, admin, pseudo := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
 	specs := []store.AuditEntry{
-		{ActorID: ada, TargetID: bob, Action: "a.0"},
-		{ActorID: admin, TargetID: ada, Action: "a.1"},
+		{ActorID: ada, TargetID: bob, Action: "a.0", Metadata: map[string]string{"note": "mail ADA@example.com", "reason": "x"}},
+		{ActorID: admin, TargetID: ada, Action: "a.1", Metadata: map[string]string{"old_email": "old@example.com", "role": "admin"}},
 		{ActorID: bob, ImpersonatorID: ada, Action: "a.2"},
 		{ActorID: ada, TargetID: ada, Action: "a.3"}, // names ada twice: one entry
-		{ActorID: bob, TargetID: admin, Action: "a.4"},
+		{ActorID: bob, TargetID: admin, Action: "a.4", Metadata: map[string]string{"email": "bob@example.com"}},
 	}
 	for i := range specs {
 		e := specs[i]
@@ -265,13 +265,16 @@ func testAuditAnonymize(t *testing.T, st store.Store) {
 		require.NoError(t, st.Audit().Record(ctx(t), &e))
 	}
 
-	n, err := st.Audit().Anonymize(ctx(t), ada)
+	n, err := st.Audit().Pseudonymize(ctx(t), ada, pseudo, []string{"ada@example.com", "Ada"})
 	require.NoError(t, err)
 	assert.Equal(t, 4, n, "entries changed, each counted once")
 
 	left, err := listAudit(t, st, store.AuditFilter{UserID: ada})
 	require.NoError(t, err)
 	assert.Empty(t, left, "no entry names the user any more")
+	n, err = st.Audit().Count(ctx(t), store.AuditFilter{UserID: pseudo})
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "the pseudonym stands for the user as actor or target, so counts add up")
 
 	all, err := listAudit(t, st, store.AuditFilter{})
 	require.NoError(t, err)
@@ -288,19 +291,29 @@ func testAuditAnonymize(t *testing.T, st store.Store) {
 		assert.Empty(t, byAction[a].UserAgent, a)
 		assert.Equal(t, "req", byAction[a].RequestID, a)
 	}
+	assert.Equal(t, pseudo, byAction["a.0"].ActorID)
 	assert.Equal(t, bob, byAction["a.0"].TargetID, "other ids stay")
+	assert.Equal(t, map[string]string{"note": store.ErasedValue, "reason": "x"}, byAction["a.0"].Metadata,
+		"a value holding the email is scrubbed, whatever its case")
 	assert.Equal(t, admin, byAction["a.1"].ActorID)
+	assert.Equal(t, pseudo, byAction["a.1"].TargetID)
+	assert.Equal(t, map[string]string{"old_email": store.ErasedValue, "role": "admin"}, byAction["a.1"].Metadata,
+		"a key naming an email is scrubbed whatever it holds")
 	assert.Equal(t, bob, byAction["a.2"].ActorID)
+	assert.Equal(t, pseudo, byAction["a.2"].ImpersonatorID)
+	assert.Equal(t, pseudo, byAction["a.3"].ActorID)
+	assert.Equal(t, pseudo, byAction["a.3"].TargetID)
 	untouched := byAction["a.4"]
 	assert.Equal(t, bob, untouched.ActorID, "entries not naming the user are untouched")
 	assert.Equal(t, admin, untouched.TargetID)
 	assert.Equal(t, "198.51.100.1", untouched.IP)
 	assert.Equal(t, "agent", untouched.UserAgent)
+	assert.Equal(t, "bob@example.com", untouched.Metadata["email"])
 
-	n, err = st.Audit().Anonymize(ctx(t), ada)
+	n, err = st.Audit().Pseudonymize(ctx(t), ada, pseudo, nil)
 	require.NoError(t, err)
 	assert.Zero(t, n, "twice changes nothing")
-	n, err = st.Audit().Anonymize(ctx(t), missingID)
+	n, err = st.Audit().Pseudonymize(ctx(t), missingID, pseudo, nil)
 	require.NoError(t, err)
 	assert.Zero(t, n)
 }

@@ -60,6 +60,7 @@ func groups() []group {
 		{"SigningKeys", signingKeyCases()},
 		{"Avatars", avatarCases()},
 		{"RateLimits", rateLimitCases()},
+		{"Erasure", erasureCases()},
 		{"Store", storeCases()},
 		{"Changes", changeCases()},
 	}
