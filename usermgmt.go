@@ -64,6 +64,7 @@ type Manager struct {
 	mail      *notify.Async
 	auth      *auth.Service
 	users     *users.Service
+	account   *users.Account
 	twofa     *twofa.Service
 	sessions  *sessions.Service
 	rbac      *rbac.Service
@@ -98,6 +99,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		TrustedProxies: c.trustedProxies,
 		Auth:           m.auth,
 		Users:          m.users,
+		Account:        m.account,
 		TwoFA:          m.twofa,
 		Sessions:       m.sessions,
 		RBAC:           m.rbac,
@@ -176,7 +178,11 @@ func (m *Manager) buildServices() error {
 	// (store.Changes); the sessions service drops what it cached, so no
 	// service needs to tell another.
 	m.rbac = rbac.New(m.store, m.audit, c.now)
-	return nil
+	m.account, err = users.NewAccount(users.AccountConfig{
+		Store: m.store, Audit: m.audit, Auth: m.auth, Sessions: m.sessions, RBAC: m.rbac,
+		Eraser: c.eraser, RecoveryWindow: c.recovery, Now: c.now,
+	})
+	return err
 }
 
 // handlerMount is the mount path in httpapi's spelling, where "" means
@@ -219,6 +225,11 @@ func (m *Manager) Auth() *auth.Service { return m.auth }
 
 // Users returns the profile service.
 func (m *Manager) Users() *users.Service { return m.users }
+
+// Account returns the account lifecycle service: deactivate and
+// reactivate, soft delete and recover within the recovery window
+// (WithAccountRecoveryWindow), and permanent deletion.
+func (m *Manager) Account() *users.Account { return m.account }
 
 // TwoFA returns the two-factor service: TOTP, email and SMS codes, backup
 // codes and step-up verification.

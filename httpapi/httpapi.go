@@ -37,8 +37,10 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// Auth and Users are the services the routes call.
-	Auth     *auth.Service
-	Users    *users.Service
+	Auth  *auth.Service
+	Users *users.Service
+	// Account serves the /account routes.
+	Account  *users.Account
 	Sessions *sessions.Service
 	RBAC     *rbac.Service
 	// TwoFA serves the /2fa routes.
@@ -206,6 +208,12 @@ func (a *api) routeTable() []Route {
 		pub("GET", "/auth/check-username", a.checkUsername),
 		{Method: "GET", Path: "/.well-known/jwks.json", handler: JWKSHandler(a.cfg.Auth, a.problem)},
 		authed("GET", "/users/profile", a.profile),
+
+		authed("POST", "/account/deactivate", a.deactivateAccount),
+		pub("POST", "/account/reactivate", a.reactivateAccount),
+		authed("DELETE", "/account", a.deleteAccount),
+		pub("POST", "/account/recover", a.recoverAccount),
+		authed("POST", "/account/permanent-delete", a.permanentDeleteAccount),
 
 		authed("GET", "/2fa/status", a.twoFAStatus),
 		authed("POST", "/2fa/setup", a.twoFASetup),
