@@ -37,14 +37,14 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// Auth and Users are the services the routes call.
-	Auth  *auth.Service
-	Users *users.Service
-	// Account serves the /account routes.
-	Account  *users.Account
+	Auth     *auth.Service
+	Users    *users.Service
 	Sessions *sessions.Service
 	RBAC     *rbac.Service
 	// TwoFA serves the /2fa routes.
 	TwoFA *twofa.Service
+	// Account serves the /account routes.
+	Account *users.Account
 	// Audit records refusals (every 403 is audited).
 	Audit *audit.Log
 	// Limits are the request limits. Default: DefaultLimits().
