@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,7 +53,15 @@ func (h acctHasher) NeedsRehash(encoded string) bool { return !strings.HasPrefix
 type acctEnv struct {
 	*e2eEnv
 	hashes *atomic.Int64
+	mu     sync.Mutex
 	erased []string
+}
+
+// acctErased returns the ids the eraser was called with.
+func (e *acctEnv) acctErased() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.erased...)
 }
 
 func newAcctEnv(t *testing.T, st store.Store, opts ...usermgmt.Option) *acctEnv {
@@ -62,7 +71,9 @@ func newAcctEnv(t *testing.T, st store.Store, opts ...usermgmt.Option) *acctEnv 
 	}
 	e := &acctEnv{hashes: new(atomic.Int64)}
 	eraser := users.EraserFunc(func(ctx context.Context, id string) error {
+		e.mu.Lock()
 		e.erased = append(e.erased, id)
+		e.mu.Unlock()
 		return st.Users().Delete(ctx, id)
 	})
 	base := []usermgmt.Option{usermgmt.WithHasher(acctHasher{e.hashes}), usermgmt.WithEraser(eraser)}
@@ -242,12 +253,12 @@ func TestAccountPermanentDelete(t *testing.T) {
 
 	e2eCheckProblem(t, e.post(t, "/account/permanent-delete", map[string]any{"password": "wrong-password"}, bearer...),
 		http.StatusForbidden, "INVALID_PASSWORD")
-	assert.Empty(t, e.erased)
+	assert.Empty(t, e.acctErased())
 
 	r := e.post(t, "/account/permanent-delete", map[string]any{"password": e2ePassword}, bearer...)
 	require.Equal(t, http.StatusNoContent, r.Status, "%s", r)
 	assert.Empty(t, r.Body)
-	assert.Equal(t, []string{id}, e.erased)
+	assert.Equal(t, []string{id}, e.acctErased())
 	_, err := e.m.Store().Users().ByID(context.Background(), id)
 	assert.ErrorIs(t, err, store.ErrUserNotFound)
 	assert.Equal(t, 1, e.acctAudit(t, users.ActionPermanentDelete, id, store.OutcomeSuccess))
@@ -283,7 +294,7 @@ func TestAccountLastAdmin(t *testing.T) {
 		}
 	}
 	refuseAll("only admin")
-	assert.Empty(t, e.erased)
+	assert.Empty(t, e.acctErased())
 	for _, action := range []string{users.ActionDeactivate, users.ActionDelete, users.ActionPermanentDelete} {
 		assert.Equal(t, 1, e.acctAudit(t, action, firstID, store.OutcomeDenied), action)
 	}
@@ -453,4 +464,28 @@ func TestAccountRecoveryWindowOption(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "WithAccountRecoveryWindow")
 	}
+}
+
+// TestAccountLastAdminRace: two administrators leaving at once cannot
+// both pass the last-admin rule; exactly one stays.
+func TestAccountLastAdminRace(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
+		e := newAcctEnv(t, st)
+		ctx := context.Background()
+		admin, err := st.Roles().ByName(ctx, store.RoleAdmin)
+		require.NoError(t, err)
+		var tokens []string
+		for _, email := range []string{"first@example.com", "second@example.com"} {
+			id := e.register(t, email)
+			require.NoError(t, st.Roles().Assign(ctx, id, admin.ID, time.Now()))
+			tokens = append(tokens, e.login(t, email, e2ePassword).AccessToken)
+		}
+		paths := []string{"/account/deactivate", "/account/permanent-delete"}
+		rs := e2eParallel(t, 2, func(i int) (*e2eResp, error) {
+			return e.send(http.MethodPost, paths[i], map[string]any{"password": e2ePassword}, e2eBearer(tokens[i])...)
+		})
+		got := e2eStatuses(rs)
+		assert.Equal(t, 1, got[http.StatusUnprocessableEntity], "one refused: %v %v", rs[0], rs[1])
+		assert.Equal(t, 1, got[http.StatusOK]+got[http.StatusNoContent], "one passed: %v %v", rs[0], rs[1])
+	})
 }
