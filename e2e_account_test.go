@@ -489,3 +489,19 @@ func TestAccountLastAdminRace(t *testing.T) {
 		assert.Equal(t, 1, got[http.StatusOK]+got[http.StatusNoContent], "one passed: %v %v", rs[0], rs[1])
 	})
 }
+
+// TestAccountPermanentDeleteWithoutEraser: until an Eraser is wired,
+// permanent deletion refuses with a 500 that leaks nothing and changes
+// nothing.
+func TestAccountPermanentDeleteWithoutEraser(t *testing.T) {
+	e := newE2E(t, nil)
+	id := e.register(t, "ada@example.com")
+	tk := e.login(t, "ada@example.com", e2ePassword)
+	r := e.post(t, "/account/permanent-delete", map[string]any{"password": e2ePassword}, e2eBearer(tk.AccessToken)...)
+	p := e2eCheckProblem(t, r, http.StatusInternalServerError, "INTERNAL")
+	assert.NotContains(t, p.Detail, "Eraser")
+	u, err := e.m.Store().Users().ByID(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusActive, u.Status)
+	e.login(t, "ada@example.com", e2ePassword)
+}

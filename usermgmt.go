@@ -180,7 +180,7 @@ func (m *Manager) buildServices() error {
 	m.rbac = rbac.New(m.store, m.audit, c.now)
 	m.account, err = users.NewAccount(users.AccountConfig{
 		Store: m.store, Audit: m.audit, Auth: m.auth, Sessions: m.sessions, RBAC: m.rbac,
-		Eraser: c.eraser, RecoveryWindow: c.recovery, Now: c.now,
+		Eraser: c.eraser, RecoveryWindow: c.recovery, Now: c.now, Logger: c.logger,
 	})
 	return err
 }

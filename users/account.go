@@ -3,6 +3,7 @@ package users
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
@@ -44,14 +45,15 @@ type AccountConfig struct {
 	// RBAC guards the last administrator.
 	RBAC *rbac.Service
 	// Eraser erases an account for PermanentDelete. Default: none, and
-	// PermanentDelete leaves the account soft-deleted with its purge due
-	// now, for the purge job, and returns an error.
+	// PermanentDelete changes nothing and returns an internal error.
 	Eraser Eraser
 	// RecoveryWindow is how long Delete keeps an account recoverable.
 	// Default: DefaultRecoveryWindow.
 	RecoveryWindow time.Duration
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Logger receives failures to audit a refusal. Default: discard.
+	Logger *slog.Logger
 }
 
 // Account is the account lifecycle seen from the user's side:
@@ -86,6 +88,9 @@ func NewAccount(cfg AccountConfig) (*Account, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Account{cfg: cfg}, nil
 }
@@ -151,6 +156,9 @@ func (a *Account) Delete(ctx context.Context, userID, password string) (purgeAft
 // erasure fail, the account stays deleted and unrecoverable for the purge
 // job to finish.
 func (a *Account) PermanentDelete(ctx context.Context, userID, password string) error {
+	if a.cfg.Eraser == nil {
+		return store.ErrInternal.Wrap(errors.New("users: no Eraser configured for permanent deletion"))
+	}
 	err := a.change(ctx, userID, password, ActionPermanentDelete, func(u *store.User, now time.Time) error {
 		u.Status, u.PurgeAfter = store.StatusDeleted, &now
 		if u.DeletedAt == nil {
@@ -161,13 +169,7 @@ func (a *Account) PermanentDelete(ctx context.Context, userID, password string) 
 	if err != nil {
 		return err
 	}
-	if a.cfg.Eraser == nil {
-		return store.ErrInternal.WithMessage("account erasure is not configured")
-	}
-	if err := a.cfg.Eraser.Erase(ctx, userID); err != nil {
-		return err
-	}
-	return nil
+	return a.cfg.Eraser.Erase(ctx, userID)
 }
 
 // change runs one signed-in lifecycle change: the actor check, the
@@ -331,5 +333,7 @@ func (a *Account) recordRefusal(ctx context.Context, action, target string, outc
 	if _, ok := store.ActorFromContext(ctx); !ok {
 		e.ActorID = target
 	}
-	_ = a.cfg.Audit.RecordNow(ctx, e)
+	if err := a.cfg.Audit.RecordNow(ctx, e); err != nil {
+		a.cfg.Logger.ErrorContext(ctx, "audit refusal failed", "action", action, "err", err)
+	}
 }
