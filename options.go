@@ -18,6 +18,7 @@ import (
 	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/twofa"
+	"github.com/usermgmt/usermgmt/users"
 )
 
 // sessionConfig groups the session and refresh-token durations.
@@ -68,6 +69,10 @@ type config struct {
 	totpIssuer      string
 	corsOrigins     []string
 	mountPath       string
+	recovery        time.Duration // WithAccountRecoveryWindow
+	// eraser erases accounts for permanent deletion; nil means the
+	// Manager's GDPR erasure (tests set one through export_test.go).
+	eraser users.Eraser
 	// errs collects what options could not parse; New reports them.
 	errs []error
 }
@@ -86,6 +91,7 @@ func defaultConfig() config {
 		cleanupEvery: 10 * time.Minute,
 		mountPath:    httpapi.DefaultMountPath,
 		privileged:   15 * time.Minute,
+		recovery:     users.DefaultRecoveryWindow,
 		session: sessionConfig{
 			refreshTTL: 7 * 24 * time.Hour,
 			lifetime:   30 * 24 * time.Hour,
@@ -140,6 +146,14 @@ func WithLogger(l *slog.Logger) Option {
 // carries the password. Default: 15 minutes.
 func WithPrivilegedWindow(d time.Duration) Option {
 	return func(c *config) { c.privileged = d }
+}
+
+// WithAccountRecoveryWindow sets how long a soft-deleted account (DELETE
+// /account) can be recovered with POST /account/recover before its purge
+// is due; a login to it answers 403 ACCOUNT_DELETED with that time as
+// purgeAfter. It must be positive. Default: 30 days.
+func WithAccountRecoveryWindow(d time.Duration) Option {
+	return func(c *config) { c.recovery = d }
 }
 
 // WithClock sets the clock, for tests. Default: time.Now.

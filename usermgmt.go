@@ -65,6 +65,7 @@ type Manager struct {
 	mail      *notify.Async
 	auth      *auth.Service
 	users     *users.Service
+	account   *users.Account
 	twofa     *twofa.Service
 	sessions  *sessions.Service
 	rbac      *rbac.Service
@@ -100,6 +101,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		TrustedProxies: c.trustedProxies,
 		Auth:           m.auth,
 		Users:          m.users,
+		Account:        m.account,
 		TwoFA:          m.twofa,
 		Sessions:       m.sessions,
 		RBAC:           m.rbac,
@@ -180,6 +182,17 @@ func (m *Manager) buildServices() error {
 	// service needs to tell another.
 	m.rbac = rbac.New(m.store, m.audit, c.now)
 	m.gdpr, err = gdpr.New(gdpr.Config{Store: m.store, Audit: m.audit, RBAC: m.rbac, Now: c.now, Logger: c.logger})
+	if err != nil {
+		return err
+	}
+	eraser := c.eraser
+	if eraser == nil {
+		eraser = users.EraserFunc(m.gdpr.Erase)
+	}
+	m.account, err = users.NewAccount(users.AccountConfig{
+		Store: m.store, Audit: m.audit, Auth: m.auth, Sessions: m.sessions, RBAC: m.rbac,
+		Eraser: eraser, RecoveryWindow: c.recovery, Now: c.now, Logger: c.logger,
+	})
 	return err
 }
 
@@ -223,6 +236,11 @@ func (m *Manager) Auth() *auth.Service { return m.auth }
 
 // Users returns the profile service.
 func (m *Manager) Users() *users.Service { return m.users }
+
+// Account returns the account lifecycle service: deactivate and
+// reactivate, soft delete and recover within the recovery window
+// (WithAccountRecoveryWindow), and permanent deletion.
+func (m *Manager) Account() *users.Account { return m.account }
 
 // TwoFA returns the two-factor service: TOTP, email and SMS codes, backup
 // codes and step-up verification.

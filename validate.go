@@ -44,6 +44,9 @@ func (c *config) validate() error {
 	if c.privileged <= 0 {
 		bad("WithPrivilegedWindow", "window must be positive, got %s", c.privileged)
 	}
+	if c.recovery <= 0 {
+		bad("WithAccountRecoveryWindow", "window must be positive, got %s", c.recovery)
+	}
 	if c.cleanupEvery <= 0 {
 		bad("WithCleanupInterval", "interval must be positive, got %s", c.cleanupEvery)
 	}

@@ -304,3 +304,61 @@ func roleNames(ctx context.Context, tx store.Repos, userID string) ([]string, er
 	}
 	return names, nil
 }
+
+// VerifyCredentials checks an identifier and password exactly as Login
+// does, without opening a session, for the anonymous account routes
+// (reactivate, recover) that must answer as a failed login does. The
+// attempt counts toward the identifier's login lock-out (an error matching
+// ErrAccountLocked while it is locked), an unknown identifier costs a hash
+// comparison like a known one, and a right password clears the count. It
+// returns the account whatever its status, or ErrInvalidCredentials for an
+// unknown identifier or a wrong password; a VALIDATION_FAILED error names
+// a missing identifier or password. Refusals are audited under action
+// (outcome failure, or denied for a lock) and marked as recorded.
+func (s *Service) VerifyCredentials(ctx context.Context, identifier, password, action string) (*store.User, error) {
+	ident := normalizeIdentifier(identifier)
+	var fc fieldCheck
+	switch {
+	case ident == "":
+		fc.add("identifier", "is required")
+	case len(ident) > maxEmailLength:
+		fc.add("identifier", "must be at most 254 characters")
+	}
+	if password == "" {
+		fc.add("password", "is required")
+	}
+	if len(fc) > 0 {
+		return nil, fc.err()
+	}
+	u, err := s.lookup(ctx, ident)
+	if err != nil && !errors.Is(err, store.ErrUserNotFound) {
+		return nil, err
+	}
+	key, target := ident, ""
+	if u != nil {
+		key, target = u.Email, u.ID
+	}
+	refuse := func(outcome store.Outcome, reason string, err error) error {
+		e := audit.Entry{Action: action, TargetID: target, ActorID: target, Outcome: outcome,
+			Metadata: map[string]string{"reason": reason}}
+		if aerr := s.audit.RecordNow(ctx, e); aerr != nil {
+			s.cfg.Logger.ErrorContext(ctx, "audit credentials failed", "action", action, "err", aerr)
+		}
+		return audit.MarkRecorded(err)
+	}
+	now := s.now()
+	locked, err := s.countAttempt(ctx, key, now)
+	if err != nil {
+		return nil, err
+	}
+	if locked != nil {
+		return nil, refuse(store.OutcomeDenied, "locked", lockedError(*locked, now))
+	}
+	if !s.checkPassword(u, password) {
+		return nil, refuse(store.OutcomeFailure, "bad_credentials", store.ErrInvalidCredentials)
+	}
+	if err := s.st.Lockout().Reset(ctx, key); err != nil {
+		return nil, err
+	}
+	return u, nil
+}

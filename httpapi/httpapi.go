@@ -46,6 +46,8 @@ type Config struct {
 	TwoFA *twofa.Service
 	// GDPR serves GET /account/export.
 	GDPR *gdpr.Service
+	// Account serves the /account routes.
+	Account *users.Account
 	// Audit records refusals (every 403 is audited).
 	Audit *audit.Log
 	// Limits are the request limits. Default: DefaultLimits().
@@ -217,6 +219,12 @@ func (a *api) routeTable() []Route {
 		// shadows /users/profile or /users/preferences; those names are
 		// reserved usernames too.
 		pub("GET", "/users/{username}", a.publicProfile),
+
+		authed("POST", "/account/deactivate", a.deactivateAccount),
+		pub("POST", "/account/reactivate", a.reactivateAccount),
+		authed("DELETE", "/account", a.deleteAccount),
+		pub("POST", "/account/recover", a.recoverAccount),
+		authed("POST", "/account/permanent-delete", a.permanentDeleteAccount),
 
 		authed("GET", "/2fa/status", a.twoFAStatus),
 		authed("POST", "/2fa/setup", a.twoFASetup),
