@@ -89,13 +89,74 @@ var auditList = listSpec[auditModel]{
 }
 
 func (r auditLog) List(ctx context.Context, f store.AuditFilter, req store.ListRequest) (store.Page[store.AuditEntry], error) {
-	return listPage(ctx, r.db, req, auditList,
-		func(q *bun.SelectQuery) (*bun.SelectQuery, bool) { return r.filter(q, f) },
-		func(m *auditModel) store.AuditEntry {
-			return store.AuditEntry{ID: m.ID, ActorID: m.ActorID, ImpersonatorID: m.ImpersonatorID,
-				Action: m.Action, TargetID: m.TargetID, Outcome: store.Outcome(m.Outcome), IP: m.IP,
-				UserAgent: m.UserAgent, RequestID: m.RequestID, Metadata: m.Metadata, CreatedAt: m.CreatedAt}
-		})
+	if f.UserID != "" && f.ActorID == "" && f.TargetID == "" && req.Page == 0 && !req.IncludeTotal && validID(f.UserID) {
+		return r.listOfUser(ctx, f, req)
+	}
+	return r.page(ctx, req, func(q *bun.SelectQuery) (*bun.SelectQuery, bool) { return r.filter(q, f) })
+}
+
+func (r auditLog) page(ctx context.Context, req store.ListRequest, filter func(*bun.SelectQuery) (*bun.SelectQuery, bool)) (store.Page[store.AuditEntry], error) {
+	return listPage(ctx, r.db, req, auditList, filter, func(m *auditModel) store.AuditEntry {
+		return store.AuditEntry{ID: m.ID, ActorID: m.ActorID, ImpersonatorID: m.ImpersonatorID,
+			Action: m.Action, TargetID: m.TargetID, Outcome: store.Outcome(m.Outcome), IP: m.IP,
+			UserAgent: m.UserAgent, RequestID: m.RequestID, Metadata: m.Metadata, CreatedAt: m.CreatedAt}
+	})
+}
+
+// listOfUser pages the entries naming the user as actor or target. One
+// query with "actor_id = u OR target_id = u" cannot walk an index in
+// (created_at, id) order, so every page would gather and sort all of the
+// user's entries again: a long trail would cost its square. Instead the
+// two branches (the user as actor; as target but not actor) are each paged
+// by keyset on their own index, with the same cursor, and merged.
+func (r auditLog) listOfUser(ctx context.Context, f store.AuditFilter, req store.ListRequest) (store.Page[store.AuditEntry], error) {
+	u := f.UserID
+	f.UserID = ""
+	asActor, asTarget := f, f
+	asActor.ActorID, asTarget.TargetID = u, u
+	a, err := r.page(ctx, req, func(q *bun.SelectQuery) (*bun.SelectQuery, bool) { return r.filter(q, asActor) })
+	if err != nil {
+		return a, err
+	}
+	b, err := r.page(ctx, req, func(q *bun.SelectQuery) (*bun.SelectQuery, bool) {
+		q, ok := r.filter(q, asTarget)
+		return q.Where("(a.actor_id IS NULL OR a.actor_id <> ?)", u), ok
+	})
+	if err != nil {
+		return b, err
+	}
+	sortReq, err := req.Resolve(auditList.def, auditList.fields()...)
+	if err != nil {
+		return store.Page[store.AuditEntry]{}, err
+	}
+	before := func(x, y store.AuditEntry) bool {
+		if !x.CreatedAt.Equal(y.CreatedAt) {
+			return x.CreatedAt.Before(y.CreatedAt) != sortReq.Sort.Desc
+		}
+		return (x.ID < y.ID) != sortReq.Sort.Desc
+	}
+	merged := make([]store.AuditEntry, 0, len(a.Items)+len(b.Items))
+	i, j := 0, 0
+	for i < len(a.Items) || j < len(b.Items) {
+		if j == len(b.Items) || (i < len(a.Items) && before(a.Items[i], b.Items[j])) {
+			merged = append(merged, a.Items[i])
+			i++
+		} else {
+			merged = append(merged, b.Items[j])
+			j++
+		}
+	}
+	out := store.Page[store.AuditEntry]{Items: merged}
+	more := a.NextCursor != "" || b.NextCursor != "" || len(merged) > sortReq.Limit
+	if len(merged) > sortReq.Limit {
+		out.Items = merged[:sortReq.Limit]
+	}
+	if more && len(out.Items) > 0 {
+		last := out.Items[len(out.Items)-1]
+		key := last.CreatedAt.UTC().Format(time.RFC3339Nano)
+		out.NextCursor = store.Cursor{Sort: sortReq.Sort, Key: &key, ID: last.ID}.Encode()
+	}
+	return out, nil
 }
 
 func (r auditLog) Count(ctx context.Context, f store.AuditFilter) (int, error) {

@@ -18,6 +18,7 @@ func auditCases() []testCase {
 		{"RecordAndList", testAuditRecordAndList},
 		{"ListFilters", testAuditFilters},
 		{"Paging", testAuditPaging},
+		{"PagingOfUser", testAuditPagingOfUser},
 		{"Count", testAuditCount},
 		{"NonUUIDFilters", testAuditNonUUIDFilters},
 		{"DeleteBefore", testAuditDeleteBefore},
@@ -316,4 +317,35 @@ func testAuditPseudonymize(t *testing.T, st store.Store) {
 	n, err = st.Audit().Pseudonymize(ctx(t), missingID, pseudo, nil)
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// testAuditPagingOfUser walks the entries naming a user as actor or
+// target (an export, a user's activity): as actor, as target, as both, and
+// entries of others interleaved, with ties in time.
+func testAuditPagingOfUser(t *testing.T, st store.Store) {
+	u, other := uuid.NewString(), uuid.NewString()
+	roles := []struct{ actor, target string }{
+		{u, ""}, {other, u}, {u, u}, {other, other}, {"", u}, {u, other}, {other, ""},
+	}
+	var mine []*store.AuditEntry
+	for i := range 21 {
+		r := roles[i%len(roles)]
+		e := &store.AuditEntry{ActorID: r.actor, TargetID: r.target, Action: "user.update",
+			Outcome: store.OutcomeSuccess, CreatedAt: base.Add(time.Duration(i/3) * time.Second)}
+		require.NoError(t, st.Audit().Record(ctx(t), e))
+		if r.actor == u || r.target == u {
+			mine = append(mine, e)
+		}
+	}
+	sortEntries(mine)
+	asc := make([]string, len(mine))
+	for i, e := range mine {
+		asc[i] = e.ID
+	}
+	list := func(r store.ListRequest) (store.Page[store.AuditEntry], error) {
+		return st.Audit().List(ctx(t), store.AuditFilter{UserID: u}, r)
+	}
+	id := func(e store.AuditEntry) string { return e.ID }
+	listContract(t, list, id, store.Sort{Field: "createdAt", Desc: true}, reverse(asc))
+	listContract(t, list, id, store.Sort{Field: "createdAt"}, asc)
 }
