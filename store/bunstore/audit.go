@@ -107,8 +107,8 @@ func (r auditLog) page(ctx context.Context, req store.ListRequest, filter func(*
 // query with "actor_id = u OR target_id = u" cannot walk an index in
 // (created_at, id) order, so every page would gather and sort all of the
 // user's entries again: a long trail would cost its square. Instead the
-// two branches (the user as actor; as target but not actor) are each paged
-// by keyset on their own index, with the same cursor, and merged.
+// two branches (the user as actor; as target) are each paged by keyset on
+// their own index, with the same cursor, and merged without duplicates.
 func (r auditLog) listOfUser(ctx context.Context, f store.AuditFilter, req store.ListRequest) (store.Page[store.AuditEntry], error) {
 	u := f.UserID
 	f.UserID = ""
@@ -118,10 +118,10 @@ func (r auditLog) listOfUser(ctx context.Context, f store.AuditFilter, req store
 	if err != nil {
 		return a, err
 	}
-	b, err := r.page(ctx, req, func(q *bun.SelectQuery) (*bun.SelectQuery, bool) {
-		q, ok := r.filter(q, asTarget)
-		return q.Where("(a.actor_id IS NULL OR a.actor_id <> ?)", u), ok
-	})
+	// The target branch keeps the entries where the user is both: an
+	// "actor is not the user" condition would make it scan past every one
+	// of them on each page. The merge drops the duplicates instead.
+	b, err := r.page(ctx, req, func(q *bun.SelectQuery) (*bun.SelectQuery, bool) { return r.filter(q, asTarget) })
 	if err != nil {
 		return b, err
 	}
@@ -138,6 +138,10 @@ func (r auditLog) listOfUser(ctx context.Context, f store.AuditFilter, req store
 	merged := make([]store.AuditEntry, 0, len(a.Items)+len(b.Items))
 	i, j := 0, 0
 	for i < len(a.Items) || j < len(b.Items) {
+		if i < len(a.Items) && j < len(b.Items) && a.Items[i].ID == b.Items[j].ID {
+			j++ // in both branches: the user acted on themself
+			continue
+		}
 		if j == len(b.Items) || (i < len(a.Items) && before(a.Items[i], b.Items[j])) {
 			merged = append(merged, a.Items[i])
 			i++
