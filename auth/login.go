@@ -145,7 +145,8 @@ func (s *Service) loginAllowed(u *store.User, now time.Time) error {
 	case store.StatusDeleted:
 		e := store.ErrAccountDeleted
 		if u.PurgeAfter != nil {
-			e = e.With("purgeAfter", u.PurgeAfter.UTC().Format(time.RFC3339))
+			// As every timestamp of the API: RFC 3339, UTC, milliseconds.
+			e = e.With("purgeAfter", u.PurgeAfter.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano))
 		}
 		return e
 	case store.StatusDeactivated:
