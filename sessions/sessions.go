@@ -1,8 +1,3 @@
-// Package sessions lists and revokes a user's sessions, one per signed-in
-// device.
-//
-//	page, err := m.Sessions().List(ctx, userID, currentSessionID, store.ListRequest{})
-//	n, err := m.Sessions().RevokeOthers(ctx, userID, currentSessionID)
 package sessions
 
 import (

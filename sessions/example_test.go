@@ -1,0 +1,70 @@
+package sessions_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/sessions"
+	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/bunstore"
+)
+
+// A session's state is cached, yet a revocation shows at once: the store
+// announces the change and the service drops what it knew.
+func Example() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "sessions-example")
+	defer os.RemoveAll(dir)
+	st, err := bunstore.Open(ctx, "sqlite://"+filepath.Join(dir, "users.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		log.Fatal(err)
+	}
+	now := time.Now().UTC()
+	svc, err := sessions.New(sessions.Config{Store: st, Audit: audit.New(st, nil), Staleness: time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer svc.Close()
+
+	u := &store.User{Email: "ada@example.com"}
+	if err := st.Users().Create(ctx, u); err != nil {
+		log.Fatal(err)
+	}
+	phone := &store.Session{UserID: u.ID, DeviceName: "Safari on iPhone", CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+	laptop := &store.Session{UserID: u.ID, DeviceName: "Firefox on Linux", CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+	for _, s := range []*store.Session{phone, laptop} {
+		if err := st.Sessions().Create(ctx, s); err != nil {
+			log.Fatal(err)
+		}
+	}
+	live := func(s *store.Session) bool {
+		state, err := svc.State(ctx, s.ID)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return state.Active(time.Now())
+	}
+	fmt.Println("phone live:", live(phone), "laptop live:", live(laptop))
+
+	// Sign out every other device, as "POST /sessions/revoke-all" does.
+	ctx = store.NewContextWithActor(ctx, store.Actor{UserID: u.ID, SessionID: laptop.ID})
+	n, err := svc.RevokeOthers(ctx, u.ID, laptop.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("revoked:", n)
+	fmt.Println("phone live:", live(phone), "laptop live:", live(laptop))
+	// Output:
+	// phone live: true laptop live: true
+	// revoked: 1
+	// phone live: false laptop live: true
+}
