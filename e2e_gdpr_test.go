@@ -300,6 +300,7 @@ func TestE2EGDPRExport(t *testing.T) {
 	}
 	require.Contains(t, actions, "auth.register")
 	require.Contains(t, actions, "user.email_change")
+	require.Contains(t, actions, "gdpr.export", "the export is itself audited")
 	assert.Equal(t, gdprIP, actions["auth.register"]["ip"], "the user's own IP")
 	assert.Nil(t, actions["user.email_change"]["ip"], "not the user's")
 	n, err := e.m.Store().Audit().Count(ctx, store.AuditFilter{UserID: id})

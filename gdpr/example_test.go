@@ -52,7 +52,8 @@ func Example() {
 		AuditTrail []struct{ Action string }
 	}
 	_ = json.Unmarshal([]byte(export.String()), &doc)
-	fmt.Println("export:", doc.Profile.Email, len(doc.AuditTrail), "audit entry")
+	// The trail holds the login and the export itself, which is audited.
+	fmt.Println("export:", doc.Profile.Email, len(doc.AuditTrail), "audit entries")
 
 	if err := svc.Erase(ctx, u.ID); err != nil {
 		panic(err)
@@ -64,8 +65,8 @@ func Example() {
 	all, _ := st.Audit().Count(ctx, store.AuditFilter{})
 	fmt.Println("entries kept:", all)
 	// Output:
-	// export: ada@example.com 1 audit entry
+	// export: ada@example.com 2 audit entries
 	// user: USER_NOT_FOUND: user not found
 	// entries naming the user: 0
-	// entries kept: 2
+	// entries kept: 3
 }

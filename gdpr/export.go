@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -136,6 +137,11 @@ func (s *Service) Export(ctx context.Context, userID string, w io.Writer) error 
 	}
 	u, err := s.st.Users().ByID(ctx, userID)
 	if err != nil {
+		return err
+	}
+	// Everything held about a person leaving at once is worth a record,
+	// as a stolen token would use this route too.
+	if err := s.cfg.Audit.RecordNow(ctx, audit.Entry{Action: "gdpr.export", TargetID: userID}); err != nil {
 		return err
 	}
 	roles, err := s.st.Roles().RolesOf(ctx, userID)
