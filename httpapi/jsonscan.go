@@ -135,20 +135,28 @@ func (s *scanner) object(path string, depth int) bool {
 		if !s.value(field, depth+1) {
 			return false
 		}
-		s.space()
-		if s.pos >= len(s.buf) {
-			return false
-		}
-		switch s.buf[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return true
-		default:
-			return false
+		if done, ok := s.next('}'); done || !ok {
+			return ok
 		}
 	}
+}
+
+// next reads what follows a member or element: a comma (more follow) or
+// the closing byte (done). Anything else, or the end, is malformed.
+func (s *scanner) next(closing byte) (done, ok bool) {
+	s.space()
+	if s.pos >= len(s.buf) {
+		return false, false
+	}
+	switch s.buf[s.pos] {
+	case ',':
+		s.pos++
+		return false, true
+	case closing:
+		s.pos++
+		return true, true
+	}
+	return false, false
 }
 
 func (s *scanner) array(path string, depth int) bool {
@@ -163,18 +171,8 @@ func (s *scanner) array(path string, depth int) bool {
 		if !s.value(path+"["+strconv.Itoa(i)+"]", depth+1) {
 			return false
 		}
-		s.space()
-		if s.pos >= len(s.buf) {
-			return false
-		}
-		switch s.buf[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			return true
-		default:
-			return false
+		if done, ok := s.next(']'); done || !ok {
+			return ok
 		}
 	}
 }
