@@ -19,6 +19,7 @@ type Repos interface {
 	Avatars() AvatarStore
 	RateLimits() RateLimitStore
 	Erasure() ErasureStore
+	Events() EventStore
 }
 
 // Store is the persistence the library needs. Implementations must be safe

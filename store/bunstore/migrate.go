@@ -106,6 +106,15 @@ func loadMigrations(d dialect.Name) ([]migration, error) {
 	var migs []migration
 	for _, e := range entries {
 		base := strings.TrimSuffix(e.Name(), ".sql")
+		// NNNN_name.postgres.sql and NNNN_name.sqlite.sql hold what only
+		// one dialect has (an extension, a virtual table); they share
+		// the version number, each applied only on its own dialect.
+		if only, ok := dialectOnly(base); ok {
+			if only != d {
+				continue
+			}
+			base = base[:strings.LastIndexByte(base, '.')]
+		}
 		num, name, ok := strings.Cut(base, "_")
 		version, err := strconv.Atoi(num)
 		if !ok || err != nil {
@@ -123,6 +132,18 @@ func loadMigrations(d dialect.Name) ([]migration, error) {
 	}
 	sort.Slice(migs, func(i, j int) bool { return migs[i].version < migs[j].version })
 	return migs, nil
+}
+
+// dialectOnly reports the dialect a migration file's base name is
+// limited to, if any.
+func dialectOnly(base string) (dialect.Name, bool) {
+	switch {
+	case strings.HasSuffix(base, ".postgres"):
+		return dialect.PG, true
+	case strings.HasSuffix(base, ".sqlite"):
+		return dialect.SQLite, true
+	}
+	return dialect.Invalid, false
 }
 
 // splitStatements splits a migration at semicolons that end a line. Lines
