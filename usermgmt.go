@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usermgmt/usermgmt/admin"
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/gdpr"
@@ -70,6 +71,7 @@ type Manager struct {
 	sessions  *sessions.Service
 	rbac      *rbac.Service
 	gdpr      *gdpr.Service
+	admin     *admin.Service
 	handler   http.Handler
 }
 
@@ -106,6 +108,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		Sessions:       m.sessions,
 		RBAC:           m.rbac,
 		GDPR:           m.gdpr,
+		Admin:          m.admin,
 		Audit:          m.audit,
 		Limits:         &c.limits,
 		Limiter:        c.limiter,
@@ -193,6 +196,13 @@ func (m *Manager) buildServices() error {
 		Store: m.store, Audit: m.audit, Auth: m.auth, Sessions: m.sessions, RBAC: m.rbac,
 		Eraser: eraser, RecoveryWindow: c.recovery, Now: c.now, Logger: c.logger,
 	})
+	if err != nil {
+		return err
+	}
+	m.admin, err = admin.New(admin.Config{
+		Store: m.store, Audit: m.audit, Auth: m.auth, Sessions: m.sessions, RBAC: m.rbac, GDPR: m.gdpr,
+		Now: c.now, Logger: c.logger,
+	})
 	return err
 }
 
@@ -251,6 +261,10 @@ func (m *Manager) Sessions() *sessions.Service { return m.sessions }
 
 // RBAC returns the roles and permissions service.
 func (m *Manager) RBAC() *rbac.Service { return m.rbac }
+
+// Admin returns the administrators' toolset: user search and management,
+// account actions, impersonation, bulk work, import, export and statistics.
+func (m *Manager) Admin() *admin.Service { return m.admin }
 
 // GDPR returns the erasure, purge and export service.
 func (m *Manager) GDPR() *gdpr.Service { return m.gdpr }

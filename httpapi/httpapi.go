@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usermgmt/usermgmt/admin"
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/gdpr"
@@ -66,7 +67,8 @@ type Config struct {
 	MountPath string
 	// CORS lists the browser origins allowed to call the API. Default:
 	// none, no cross-origin access.
-	CORS CORS
+	CORS  CORS // Admin serves the /admin routes.
+	Admin *admin.Service
 }
 
 // DefaultMountPath is the mount path assumed when Config.MountPath is

@@ -1,0 +1,64 @@
+package admin
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/events"
+	"github.com/usermgmt/usermgmt/gdpr"
+	"github.com/usermgmt/usermgmt/notify"
+	"github.com/usermgmt/usermgmt/rbac"
+	"github.com/usermgmt/usermgmt/sessions"
+	"github.com/usermgmt/usermgmt/store"
+)
+
+// Config is what the service needs. Store, Audit, Auth, Sessions, RBAC and
+// GDPR are required.
+type Config struct {
+	Store    store.Store
+	Audit    *audit.Log
+	Auth     *auth.Service
+	Sessions *sessions.Service
+	RBAC     *rbac.Service
+	GDPR     *gdpr.Service
+	// Events records the domain events of admin actions. Default: a
+	// Recorder on Now.
+	Events *events.Recorder
+	// InApp creates the notices users get about admin actions on their
+	// account. Default: one on Now.
+	InApp *notify.InApp
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// Logger receives failures that do not fail a request. Default:
+	// discard.
+	Logger *slog.Logger
+}
+
+// Service is the admin toolset.
+type Service struct {
+	cfg Config
+	st  store.Store
+}
+
+// New returns a Service. It fails when a required dependency is missing.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Audit == nil || cfg.Auth == nil || cfg.Sessions == nil || cfg.RBAC == nil || cfg.GDPR == nil {
+		return nil, errors.New("admin: Store, Audit, Auth, Sessions, RBAC and GDPR are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Events == nil {
+		cfg.Events = events.NewRecorder(cfg.Now)
+	}
+	if cfg.InApp == nil {
+		cfg.InApp = notify.NewInApp(cfg.Now)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, st: cfg.Store}, nil
+}
