@@ -26,6 +26,7 @@ import (
 	"github.com/usermgmt/usermgmt/admin"
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/gdpr"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/notify"
@@ -72,6 +73,7 @@ type Manager struct {
 	rbac      *rbac.Service
 	gdpr      *gdpr.Service
 	admin     *admin.Service
+	outbox    *events.Dispatcher
 	handler   http.Handler
 }
 
@@ -203,6 +205,10 @@ func (m *Manager) buildServices() error {
 		Store: m.store, Audit: m.audit, Auth: m.auth, Sessions: m.sessions, RBAC: m.rbac, GDPR: m.gdpr,
 		Now: c.now, Logger: c.logger,
 	})
+	if err != nil {
+		return err
+	}
+	m.outbox, err = m.newOutbox()
 	return err
 }
 
@@ -287,11 +293,13 @@ func (m *Manager) Audit() *audit.Log { return m.audit }
 // long locks.
 const cleanupBatch = 500
 
-// Run runs the background jobs (erasing soft-deleted accounts whose
-// recovery window has passed, deleting expired sessions, spent tokens and
-// old rate-limit windows) until ctx is done. A host calls it on the instances it chooses;
-// any number may run it at once.
+// Run runs the background jobs (delivering the outbox's events and mail,
+// erasing soft-deleted accounts whose recovery window has passed, deleting
+// expired sessions, spent tokens and old rate-limit windows) until ctx is
+// done. A host calls it on the instances it chooses; any number may run it
+// at once.
 func (m *Manager) Run(ctx context.Context) error {
+	defer m.runOutbox(ctx)()
 	t := time.NewTicker(m.cfg.cleanupEvery)
 	defer t.Stop()
 	for {

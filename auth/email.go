@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/internal/textutil"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
@@ -47,6 +48,13 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		fields := []string{"emailVerified"}
+		if action == "user.email_change" {
+			fields = []string{"email", "emailVerified"}
+		}
+		if err := s.events.Emit(ctx, tx, t.UserID, events.UserUpdated{Fields: fields}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: t.UserID, ActorID: t.UserID})
@@ -163,6 +171,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 		if err := tx.Lockout().Reset(ctx, u.Email); err != nil {
 			return err
 		}
+		if err := s.events.Emit(ctx, tx, u.ID, events.PasswordChanged{Reset: true}); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.password_reset", TargetID: u.ID, ActorID: u.ID})
 	})
 	if err != nil {
@@ -200,6 +211,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
 		var err error
 		if u, err = s.setPassword(ctx, tx, u, hash, sessionID, nil); err != nil {
+			return err
+		}
+		if err := s.events.Emit(ctx, tx, u.ID, events.PasswordChanged{}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.password_change", TargetID: u.ID})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/internal/textutil"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
@@ -40,6 +41,9 @@ func (s *Service) Register(ctx context.Context, in Registration) (*store.User, e
 			return err
 		}
 		if token, err = s.issueOneTime(ctx, tx, u.ID, store.PurposeVerifyEmail, s.cfg.VerifyTTL, u.Email); err != nil {
+			return err
+		}
+		if err := s.events.Emit(ctx, tx, u.ID, events.UserCreated{Method: "register"}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.register", TargetID: u.ID, ActorID: u.ID})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
@@ -128,6 +129,7 @@ type Service struct {
 	audit    *audit.Log
 	tokens   *Tokens
 	sessions *sessions.Service
+	events   *events.Recorder
 }
 
 // New returns a Service.
@@ -157,7 +159,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, st: cfg.Store, audit: cfg.Audit, tokens: cfg.Tokens,
-		sessions: cfg.Sessions,
+		sessions: cfg.Sessions, events: events.NewRecorder(cfg.Now),
 	}, nil
 }
 

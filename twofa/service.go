@@ -11,6 +11,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -154,6 +155,8 @@ type Service struct {
 	st    store.Store
 	audit *audit.Log
 	keys  *keyring
+	// events records the 2FA changes in their transactions.
+	events *events.Recorder
 }
 
 var _ auth.SecondFactor = (*Service)(nil)
@@ -168,7 +171,8 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, st: cfg.Store, audit: cfg.Audit,
-		keys: &keyring{st: cfg.Store, random: cfg.Random, now: cfg.Now, configured: configured},
+		keys:   &keyring{st: cfg.Store, random: cfg.Random, now: cfg.Now, configured: configured},
+		events: events.NewRecorder(cfg.Now),
 	}, nil
 }
 

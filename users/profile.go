@@ -173,7 +173,7 @@ func (s *Service) changeProfile(ctx context.Context, userID string, ch ProfileCh
 		if len(changed) == 0 {
 			return nil
 		}
-		return s.audit.Record(ctx, tx, auditEntry(ActionUpdate, userID, changed))
+		return s.recordChange(ctx, tx, ActionUpdate, userID, "", changed)
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,103 @@
+package usermgmt_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/events"
+	"github.com/usermgmt/usermgmt/internal/dbtest"
+	"github.com/usermgmt/usermgmt/internal/testkit"
+	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/bunstore"
+)
+
+// eventLog is a host's event handler that keeps what it is given.
+type eventLog struct {
+	mu  sync.Mutex
+	got []events.Event
+}
+
+func (l *eventLog) HandleEvent(_ context.Context, e events.Event) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, e)
+	return nil
+}
+
+// of returns the events about userID so far.
+func (l *eventLog) of(userID string) []events.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []events.Event
+	for _, e := range l.got {
+		if e.UserID == userID {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// waitFor waits until an event of userID named name arrived, and returns
+// it.
+func (l *eventLog) waitFor(t *testing.T, userID string, name store.EventName) events.Event {
+	t.Helper()
+	var found events.Event
+	ok := testkit.Poll(5*time.Second, func() bool {
+		for _, e := range l.of(userID) {
+			if e.Name == name {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	require.True(t, ok, "no %s event for %s; got %v", name, userID, l.of(userID))
+	return found
+}
+
+// TestE2EEventsOfFlows: the API's flows emit their events, written with
+// the change and delivered right after the commit by the dispatcher.
+func TestE2EEventsOfFlows(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
+		log := &eventLog{}
+		e := newE2E(t, st, usermgmt.WithEventHandler(log))
+		id := e.register(t, "ada@example.com")
+		created := log.waitFor(t, id, store.EventUserCreated)
+		assert.Equal(t, events.UserCreated{Method: "register"}, created.Payload)
+
+		r := e.post(t, "/auth/login", map[string]any{"identifier": "ada@example.com", "password": "wrong-password-1"})
+		require.Equal(t, http.StatusUnauthorized, r.Status)
+		failed := log.waitFor(t, id, store.EventLoginFailed)
+		assert.Equal(t, events.LoginFailed{Reason: "bad_credentials"}, failed.Payload)
+
+		tk := e.login(t, "ada@example.com", e2ePassword)
+		ok := log.waitFor(t, id, store.EventLoginSucceeded)
+		assert.NotEmpty(t, ok.Payload.(events.LoginSucceeded).SessionID)
+
+		r = e.do(t, http.MethodPatch, "/users/profile", map[string]any{"firstName": "Ada", "bio": "maths"}, e2eBearer(tk.AccessToken)...)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r)
+		updated := log.waitFor(t, id, store.EventUserUpdated)
+		assert.Equal(t, events.UserUpdated{Fields: []string{"bio", "firstName"}}, updated.Payload, "names, never values")
+		assert.Equal(t, id, updated.ActorID)
+
+		r = e.post(t, "/auth/change-password", map[string]any{"currentPassword": e2ePassword, "newPassword": "another-password-xyz-7"},
+			e2eBearer(tk.AccessToken)...)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r)
+		pw := log.waitFor(t, id, store.EventPasswordChanged)
+		assert.Equal(t, events.PasswordChanged{}, pw.Payload)
+
+		var names []store.EventName
+		for _, ev := range log.of(id) {
+			names = append(names, ev.Name)
+		}
+		assert.Equal(t, []store.EventName{store.EventUserCreated, store.EventLoginFailed, store.EventLoginSucceeded,
+			store.EventUserUpdated, store.EventPasswordChanged}, names, "in order")
+	})
+}
