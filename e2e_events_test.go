@@ -2,7 +2,11 @@ package usermgmt_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -100,4 +104,38 @@ func TestE2EEventsOfFlows(t *testing.T) {
 		assert.Equal(t, []store.EventName{store.EventUserCreated, store.EventLoginFailed, store.EventLoginSucceeded,
 			store.EventUserUpdated, store.EventPasswordChanged}, names, "in order")
 	})
+}
+
+// TestE2EWebhook: WithWebhook posts the events of the API's flows, signed,
+// to a real HTTP server that verifies them.
+func TestE2EWebhook(t *testing.T) {
+	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("a-webhook-key-of-32-bytes-long!!"))
+	var (
+		mu    sync.Mutex
+		types []string
+		bad   int
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if events.Verify(secret, r.Header, body, time.Now(), 0) != nil {
+			bad++
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var ev struct{ Type string }
+		_ = json.Unmarshal(body, &ev)
+		types = append(types, ev.Type)
+	}))
+	defer hook.Close()
+	e := newE2E(t, nil, usermgmt.WithWebhook(hook.URL, secret))
+	e.register(t, "ada@example.com")
+	e.login(t, "ada@example.com", e2ePassword)
+	require.True(t, testkit.Poll(5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(types) == 2 }))
+	assert.Equal(t, []string{"user.created", "auth.login_succeeded"}, types)
+	assert.Zero(t, bad)
+
+	_, err := usermgmt.New(dbtest.SQLite(t), usermgmt.WithWebhook("https://example.com/hook", "nope"))
+	assert.ErrorContains(t, err, "WithWebhook")
 }

@@ -500,3 +500,20 @@ func WithOutboxRetry(maxAttempts int, baseDelay, maxDelay time.Duration) Option 
 		c.outbox.maxAttempts, c.outbox.baseDelay, c.outbox.maxDelay = maxAttempts, baseDelay, maxDelay
 	}
 }
+
+// WithWebhook delivers every domain event to url as a signed HTTP POST in
+// the Standard Webhooks format (see events.Webhook; receivers check it
+// with events.Verify), through the outbox: a receiver that is down or
+// answers other than 2xx gets the event again with backoff, with the same
+// webhook-id. secret is "whsec_" and a base64 key of at least 24 bytes.
+// Several webhooks may be given. Default: none.
+func WithWebhook(url, secret string) Option {
+	return func(c *config) {
+		wh, err := events.NewWebhook(url, secret, events.WebhookOptions{})
+		if err != nil {
+			c.errs = append(c.errs, fmt.Errorf("WithWebhook: %w", err))
+			return
+		}
+		c.outbox.handlers = append(c.outbox.handlers, wh)
+	}
+}
