@@ -139,3 +139,54 @@ func TestE2EWebhook(t *testing.T) {
 	_, err := usermgmt.New(dbtest.SQLite(t), usermgmt.WithWebhook("https://example.com/hook", "nope"))
 	assert.ErrorContains(t, err, "WithWebhook")
 }
+
+// TestE2EMailSurvivesADownSMTPServer: while the mail server refuses,
+// forgot-password still answers at once and the mails wait in the outbox;
+// once it accepts again, every mail arrives exactly once, and none for
+// the unknown address.
+func TestE2EMailSurvivesADownSMTPServer(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
+		e := newE2E(t, st)
+		addrs := []string{"ada@example.com", "bob@example.com", "cyd@example.com"}
+		for _, a := range addrs {
+			e.register(t, a)
+			e.mail.next(t, a, "Confirm your email address", 5*time.Second)
+		}
+		failing := func() int {
+			n, err := st.DB().NewSelect().TableExpr("outbox_events").Where("last_error IS NOT NULL").Count(context.Background())
+			require.NoError(t, err)
+			return n
+		}
+		e.mail.srv.Refuse(true)
+		for _, a := range append(addrs, "nobody@example.com") {
+			r := e.post(t, "/auth/forgot-password", map[string]any{"email": a})
+			require.Equal(t, http.StatusAccepted, r.Status, "%s", r)
+		}
+		require.True(t, testkit.Poll(5*time.Second, func() bool { return failing() == len(addrs) }),
+			"the mails fail and wait: %d", failing())
+		e.clock.Advance(2 * time.Second) // the first retry is due, and fails too
+		e.m.Outbox().Wake()
+		require.True(t, testkit.Poll(5*time.Second, func() bool {
+			n, _ := st.DB().NewSelect().TableExpr("outbox_events").Where("attempts >= 2").Count(context.Background())
+			return n == len(addrs)
+		}))
+		for _, a := range addrs {
+			assert.Zero(t, e.mail.countSubject(a, "Reset your password"))
+		}
+
+		e.mail.srv.Refuse(false)
+		e.clock.Advance(5 * time.Second)
+		e.m.Outbox().Wake()
+		for _, a := range addrs {
+			e.mail.next(t, a, "Reset your password", 5*time.Second)
+		}
+		time.Sleep(100 * time.Millisecond) // a duplicate would arrive now
+		for _, a := range addrs {
+			assert.Equal(t, 1, e.mail.countSubject(a, "Reset your password"), a)
+		}
+		assert.Zero(t, e.mail.to("nobody@example.com"))
+		n, err := st.DB().NewSelect().TableExpr("outbox_events").Count(context.Background())
+		require.NoError(t, err)
+		assert.Zero(t, n, "sent mail leaves the outbox, with its address")
+	})
+}

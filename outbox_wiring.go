@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/events"
+	"github.com/usermgmt/usermgmt/notify"
 )
 
 // outboxConfig is what the outbox options set.
@@ -13,18 +14,17 @@ type outboxConfig struct {
 	handlers            []events.Handler
 	maxAttempts         int
 	baseDelay, maxDelay time.Duration
-	deliveryTimeout     time.Duration
-	pollEvery           time.Duration
 }
 
 // newOutbox builds the dispatcher of the outbox: the host's event
 // handlers, and the library's own jobs.
 func (m *Manager) newOutbox() (*events.Dispatcher, error) {
 	o := m.cfg.outbox
+	jobs := m.auth.Jobs()
+	jobs[notify.JobMail] = notify.MailJob(m.cfg.mailer)
 	return events.NewDispatcher(events.DispatcherConfig{
-		Store: m.store, Handlers: o.handlers, Now: m.cfg.now, Logger: m.cfg.logger,
+		Store: m.store, Handlers: o.handlers, Jobs: jobs, Now: m.cfg.now, Logger: m.cfg.logger,
 		MaxAttempts: o.maxAttempts, BaseDelay: o.baseDelay, MaxDelay: o.maxDelay,
-		Timeout: o.deliveryTimeout, Poll: o.pollEvery,
 	})
 }
 

@@ -170,7 +170,7 @@ func (m *Manager) buildServices() error {
 	}
 	m.auth, err = auth.New(auth.Config{
 		Store: m.store, Audit: m.audit, Tokens: tokens, Passwords: m.passwords, Policy: c.policy,
-		Mail: m.mail, Templates: c.templates, BaseURL: c.baseURL,
+		Mailer: c.mailer, Templates: c.templates, BaseURL: c.baseURL,
 		VerifyEmailPath: c.verifyEmailPath(), ResetPasswordPath: c.resetPath,
 		Lockout: c.lockout, RequireVerifiedEmail: c.requireVerified,
 		RefreshTTL: c.session.refreshTTL, SessionLifetime: c.session.lifetime,

@@ -23,8 +23,9 @@ type Config struct {
 	Tokens    *Tokens
 	Passwords Passwords
 	Policy    PasswordPolicy
-	// Mail sends in the background; Templates render the messages.
-	Mail      *notify.Async
+	// Mailer sends the mails of the outbox jobs (Jobs); Templates render
+	// the messages.
+	Mailer    notify.Mailer
 	Templates *notify.Templates
 	// BaseURL starts every link in an email.
 	BaseURL *url.URL
@@ -142,8 +143,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("auth: nil audit log")
 	case cfg.Tokens == nil:
 		return nil, errors.New("auth: nil token issuer")
-	case cfg.Mail == nil:
-		return nil, errors.New("auth: nil mail sender")
+	case cfg.Mailer == nil:
+		return nil, errors.New("auth: nil mailer")
 	case cfg.BaseURL == nil:
 		return nil, errors.New("auth: nil base URL")
 	case cfg.PrivilegedWindow < 0:

@@ -226,7 +226,8 @@ func (d *Dispatcher) handle(ctx context.Context, o store.OutboxEntry) error {
 func (d *Dispatcher) failed(ctx context.Context, e store.OutboxEntry, cause error) {
 	now := d.cfg.Now()
 	log := d.cfg.Logger.With("event_id", e.ID, "event", string(e.Name), "attempt", e.Attempts)
-	if e.Attempts >= d.cfg.MaxAttempts {
+	var perm permanentError
+	if e.Attempts >= d.cfg.MaxAttempts || errors.As(cause, &perm) {
 		log.ErrorContext(ctx, "outbox event dead-lettered", "err", cause)
 		if err := d.cfg.Store.Events().Bury(ctx, e.ID, now, cause.Error()); err != nil {
 			log.ErrorContext(ctx, "outbox dead-letter failed", "err", err)
@@ -267,3 +268,13 @@ func (d *Dispatcher) Requeue(ctx context.Context, id string) error {
 	d.Wake()
 	return nil
 }
+
+// permanentError marks a failure that no retry can cure.
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent wraps err so that the dispatcher dead-letters the entry at
+// once instead of retrying it (a malformed job, a refused address).
+func Permanent(err error) error { return permanentError{err} }
