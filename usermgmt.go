@@ -239,7 +239,8 @@ func (m *Manager) Handler() http.Handler { return m.handler }
 // several instances at once.
 func (m *Manager) Migrate(ctx context.Context) error { return m.store.Migrate(ctx) }
 
-// Close waits for mail still being sent, then closes the store.
+// Close waits for code mails and texts still being sent (other mail
+// waits in the outbox for Run), then closes the store.
 func (m *Manager) Close() error {
 	m.mail.Close()
 	m.sessions.Close()

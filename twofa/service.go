@@ -21,7 +21,8 @@ import (
 type Config struct {
 	Store store.Store
 	Audit *audit.Log
-	// Mail sends code mails and security notices in the background.
+	// Mail sends code mails and texts in the background; security
+	// notices go through the outbox (notify.Enqueue).
 	Mail *notify.Async
 	// SMS sends codes by text message; when nil the sms method is refused.
 	SMS notify.SMSSender
