@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
 	"github.com/usermgmt/usermgmt/internal/testkit"
@@ -189,4 +190,36 @@ func TestE2EMailSurvivesADownSMTPServer(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, n, "sent mail leaves the outbox, with its address")
 	})
+}
+
+// TestE2EEventsSurviveARestart: a Manager closed before it delivered
+// (no Run, as if it crashed after the commits) leaves its events in the
+// store; the next Manager on the same database delivers them when its Run
+// starts.
+func TestE2EEventsSurviveARestart(t *testing.T) {
+	dsn := "sqlite://" + t.TempDir() + "/restart.db"
+	open := func(opts ...usermgmt.Option) *usermgmt.Manager {
+		st, err := bunstore.Open(context.Background(), dsn)
+		require.NoError(t, err)
+		m, err := usermgmt.New(st, append([]usermgmt.Option{usermgmt.WithHasher(auth.Bcrypt{Cost: 4}),
+			usermgmt.WithMailer(&testkit.Mailbox{})}, opts...)...)
+		require.NoError(t, err)
+		require.NoError(t, m.Migrate(context.Background()))
+		return m
+	}
+	first := open()
+	u, err := first.Auth().Register(context.Background(), auth.Registration{Email: "ada@example.com", Password: e2ePassword})
+	require.NoError(t, err)
+	require.NoError(t, first.Close())
+
+	log := &eventLog{}
+	second := open(usermgmt.WithEventHandler(log))
+	defer second.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- second.Run(ctx) }()
+	log.waitFor(t, u.ID, store.EventUserCreated)
+	cancel()
+	require.NoError(t, <-done)
+	assert.Len(t, log.of(u.ID), 1, "delivered once")
 }
