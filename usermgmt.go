@@ -298,7 +298,7 @@ const cleanupBatch = 500
 // erasing soft-deleted accounts whose recovery window has passed, deleting
 // expired sessions, spent tokens and old rate-limit windows) until ctx is
 // done. A host calls it on the instances it chooses; any number may run it
-// at once.
+// at once. Mail and events wait in the outbox until some instance runs it.
 func (m *Manager) Run(ctx context.Context) error {
 	defer m.runOutbox(ctx)()
 	t := time.NewTicker(m.cfg.cleanupEvery)
