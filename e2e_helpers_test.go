@@ -2,6 +2,7 @@ package usermgmt_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -267,8 +268,15 @@ func newE2E(t testing.TB, st store.Store, opts ...usermgmt.Option) *e2eEnv {
 		_ = json.NewEncoder(w).Encode(map[string]any{"userId": p.UserID, "sessionId": p.SessionID, "roles": p.Roles})
 	})))
 	srv := httptest.NewServer(mux)
+	// The outbox's dispatcher, as Run runs it (without Run's purge and
+	// cleanup, which tests drive themselves): events and mail flow.
+	outboxCtx, stopOutbox := context.WithCancel(context.Background())
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); _ = m.Outbox().Run(outboxCtx) }()
 	t.Cleanup(func() {
 		srv.Close()
+		stopOutbox()
+		<-outboxDone
 		_ = m.Close() // waits for background mail; the store closes twice, harmlessly
 		if t.Failed() {
 			if s := logs.String(); s != "" {

@@ -72,8 +72,14 @@ func newTFAEnv(t *testing.T, st store.Store, opts ...usermgmt.Option) *tfaEnv {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", http.StripPrefix("/api/v1", e.m.Handler()))
 	e.srv = httptest.NewServer(mux)
+	// The outbox's dispatcher, as Run runs it: notices are mailed through it.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.m.Outbox().Run(ctx) }()
 	t.Cleanup(func() {
 		e.srv.Close()
+		cancel()
+		<-done
 		_ = e.m.Close()
 	})
 	return e

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/ratelimit"
@@ -75,6 +76,8 @@ type config struct {
 	eraser users.Eraser
 	// errs collects what options could not parse; New reports them.
 	errs []error
+	// outbox is what the outbox options set (outbox_wiring.go).
+	outbox outboxConfig
 }
 
 func defaultConfig() config {
@@ -474,4 +477,43 @@ func (c *config) encryptionKeys() (key []byte, previous [][]byte) {
 		return nil, nil
 	}
 	return keys[0], keys[1:]
+}
+
+// WithEventHandler adds h to the handlers of the domain events
+// (events.UserCreated, events.LoginSucceeded, ...). Events are written in
+// the transaction of the change and delivered by Run after commit, at
+// least once and in order per user (see events.Handler); several handlers
+// may be given, each gets every event, in the order given, and an event
+// one of them fails is delivered again to all. Default: none (events are
+// still written, and deleted once "delivered" to nobody).
+func WithEventHandler(h events.Handler) Option {
+	return func(c *config) { c.outbox.handlers = append(c.outbox.handlers, h) }
+}
+
+// WithOutboxRetry sets how the outbox retries a failed delivery (an
+// event's handler or a mail): up to maxAttempts deliveries, the n-th retry
+// after baseDelay·2^(n-1) capped at maxDelay, with jitter; then the entry
+// is dead-lettered (logged, listed by Manager.Outbox().DeadLetters).
+// Zero values keep the defaults: 12 attempts, 1 second, 1 hour.
+func WithOutboxRetry(maxAttempts int, baseDelay, maxDelay time.Duration) Option {
+	return func(c *config) {
+		c.outbox.maxAttempts, c.outbox.baseDelay, c.outbox.maxDelay = maxAttempts, baseDelay, maxDelay
+	}
+}
+
+// WithWebhook delivers every domain event to url as a signed HTTP POST in
+// the Standard Webhooks format (see events.Webhook; receivers check it
+// with events.Verify), through the outbox: a receiver that is down or
+// answers other than 2xx gets the event again with backoff, with the same
+// webhook-id. secret is "whsec_" and a base64 key of at least 24 bytes.
+// Several webhooks may be given. Default: none.
+func WithWebhook(url, secret string) Option {
+	return func(c *config) {
+		wh, err := events.NewWebhook(url, secret, events.WebhookOptions{})
+		if err != nil {
+			c.errs = append(c.errs, fmt.Errorf("WithWebhook: %w", err))
+			return
+		}
+		c.outbox.handlers = append(c.outbox.handlers, wh)
+	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/usermgmt/usermgmt/admin"
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/gdpr"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/notify"
@@ -72,6 +73,7 @@ type Manager struct {
 	rbac      *rbac.Service
 	gdpr      *gdpr.Service
 	admin     *admin.Service
+	outbox    *events.Dispatcher
 	handler   http.Handler
 }
 
@@ -168,7 +170,7 @@ func (m *Manager) buildServices() error {
 	}
 	m.auth, err = auth.New(auth.Config{
 		Store: m.store, Audit: m.audit, Tokens: tokens, Passwords: m.passwords, Policy: c.policy,
-		Mail: m.mail, Templates: c.templates, BaseURL: c.baseURL,
+		Mailer: c.mailer, Templates: c.templates, BaseURL: c.baseURL,
 		VerifyEmailPath: c.verifyEmailPath(), ResetPasswordPath: c.resetPath,
 		Lockout: c.lockout, RequireVerifiedEmail: c.requireVerified,
 		RefreshTTL: c.session.refreshTTL, SessionLifetime: c.session.lifetime,
@@ -203,6 +205,10 @@ func (m *Manager) buildServices() error {
 		Store: m.store, Audit: m.audit, Auth: m.auth, Sessions: m.sessions, RBAC: m.rbac, GDPR: m.gdpr,
 		Now: c.now, Logger: c.logger,
 	})
+	if err != nil {
+		return err
+	}
+	m.outbox, err = m.newOutbox()
 	return err
 }
 
@@ -233,7 +239,8 @@ func (m *Manager) Handler() http.Handler { return m.handler }
 // several instances at once.
 func (m *Manager) Migrate(ctx context.Context) error { return m.store.Migrate(ctx) }
 
-// Close waits for mail still being sent, then closes the store.
+// Close waits for code mails and texts still being sent (other mail
+// waits in the outbox for Run), then closes the store.
 func (m *Manager) Close() error {
 	m.mail.Close()
 	m.sessions.Close()
@@ -287,11 +294,13 @@ func (m *Manager) Audit() *audit.Log { return m.audit }
 // long locks.
 const cleanupBatch = 500
 
-// Run runs the background jobs (erasing soft-deleted accounts whose
-// recovery window has passed, deleting expired sessions, spent tokens and
-// old rate-limit windows) until ctx is done. A host calls it on the instances it chooses;
-// any number may run it at once.
+// Run runs the background jobs (delivering the outbox's events and mail,
+// erasing soft-deleted accounts whose recovery window has passed, deleting
+// expired sessions, spent tokens and old rate-limit windows) until ctx is
+// done. A host calls it on the instances it chooses; any number may run it
+// at once. Mail and events wait in the outbox until some instance runs it.
 func (m *Manager) Run(ctx context.Context) error {
+	defer m.runOutbox(ctx)()
 	t := time.NewTicker(m.cfg.cleanupEvery)
 	defer t.Stop()
 	for {

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
-	"github.com/usermgmt/usermgmt/internal/textutil"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -49,84 +48,39 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 		if err != nil {
 			return err
 		}
+		fields := []string{"emailVerified"}
+		if action == "user.email_change" {
+			fields = []string{"email", "emailVerified"}
+		}
+		if err := s.events.Emit(ctx, tx, t.UserID, events.UserUpdated{Fields: fields}); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: t.UserID, ActorID: t.UserID})
 	})
 }
 
 // ResendVerification mails a new verification link when an unverified
-// account has the address. It answers the same, at once, whatever the
-// address: the work happens in the background.
+// account has the address. It answers the same whatever the address: it
+// writes the same outbox job (JobVerifyMail) for every address, and the
+// job looks the account up when it runs.
 func (s *Service) ResendVerification(ctx context.Context, raw string) error {
 	email, ok := NormalizeEmail(raw)
 	if !ok {
 		return store.Validation(store.FieldError{Field: "email", Message: "must be a valid email address"})
 	}
-	s.cfg.Mail.Go(ctx, func(ctx context.Context) error {
-		u, err := s.st.Users().ByEmail(ctx, email)
-		if errors.Is(err, store.ErrUserNotFound) {
-			return nil
-		}
-		if err != nil || u.EmailVerified || u.Status == store.StatusDeleted {
-			return err
-		}
-		var token string
-		err = s.st.InTx(ctx, func(tx store.Repos) error {
-			if token, err = s.issueOneTime(ctx, tx, u.ID, store.PurposeVerifyEmail, s.cfg.VerifyTTL, u.Email); err != nil {
-				return err
-			}
-			return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.resend_verification", TargetID: u.ID, ActorID: u.ID})
-		})
-		if err != nil {
-			return err
-		}
-		s.mailVerification(ctx, u.Email, token)
-		return nil
-	})
-	return nil
+	return s.enqueueNow(ctx, JobVerifyMail, map[string]any{"email": email})
 }
 
 // ForgotPassword mails a single-use reset link (valid for ResetTTL) when an
-// account has the address. It answers the same, at once, whatever the
-// address: the lookup and the mail happen in the background.
+// account has the address. It answers the same whatever the address: it
+// writes the same outbox job (JobResetMail) for every address, and the
+// job looks the account up, creates the link and mails it.
 func (s *Service) ForgotPassword(ctx context.Context, raw string) error {
 	email, ok := NormalizeEmail(raw)
 	if !ok {
 		return store.Validation(store.FieldError{Field: "email", Message: "must be a valid email address"})
 	}
-	s.cfg.Mail.Go(ctx, func(ctx context.Context) error {
-		u, err := s.st.Users().ByEmail(ctx, email)
-		if errors.Is(err, store.ErrUserNotFound) {
-			return nil
-		}
-		if err != nil || u.Status == store.StatusDeleted {
-			return err
-		}
-		return s.sendReset(ctx, u, notify.TemplateResetPassword, s.cfg.ResetTTL, "auth.password_reset_request")
-	})
-	return nil
-}
-
-// sendReset mails u a password-reset link that lives ttl, spending older
-// ones; template is the reset or the invitation message. It is audited as
-// action.
-func (s *Service) sendReset(ctx context.Context, u *store.User, template string, ttl time.Duration, action string) error {
-	var token string
-	err := s.st.InTx(ctx, func(tx store.Repos) error {
-		var err error
-		if token, err = s.issueOneTime(ctx, tx, u.ID, store.PurposeResetPassword, ttl, ""); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: u.ID})
-	})
-	if err != nil {
-		return err
-	}
-	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, template, u.Email, map[string]any{
-		"Email": u.Email, "Link": s.link(s.cfg.ResetPasswordPath, token), "ExpiresIn": textutil.HumanDuration(ttl),
-	}); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", template, "err", err)
-	}
-	return nil
+	return s.enqueueNow(ctx, JobResetMail, map[string]any{"email": email})
 }
 
 // ResetPassword sets a new password with a reset-link token. The token is
@@ -163,13 +117,15 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 		if err := tx.Lockout().Reset(ctx, u.Email); err != nil {
 			return err
 		}
+		if err := s.events.Emit(ctx, tx, u.ID, events.PasswordChanged{Reset: true}); err != nil {
+			return err
+		}
+		if err := s.mailPasswordChanged(ctx, tx, u); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.password_reset", TargetID: u.ID, ActorID: u.ID})
 	})
-	if err != nil {
-		return err
-	}
-	s.mailPasswordChanged(ctx, u)
-	return nil
+	return err
 }
 
 // ChangePassword replaces a signed-in user's password after checking the
@@ -202,13 +158,15 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 		if u, err = s.setPassword(ctx, tx, u, hash, sessionID, nil); err != nil {
 			return err
 		}
+		if err := s.events.Emit(ctx, tx, u.ID, events.PasswordChanged{}); err != nil {
+			return err
+		}
+		if err := s.mailPasswordChanged(ctx, tx, u); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.password_change", TargetID: u.ID})
 	})
-	if err != nil {
-		return err
-	}
-	s.mailPasswordChanged(ctx, u)
-	return nil
+	return err
 }
 
 // auditDenied records a refused action (every 403 is audited as denied).
@@ -278,13 +236,13 @@ func (s *Service) setPassword(ctx context.Context, tx store.Repos, u *store.User
 	return u, nil
 }
 
-func (s *Service) mailPasswordChanged(ctx context.Context, u *store.User) {
+// mailPasswordChanged enqueues, in tx, the notice of a password change
+// unless the user turned security alerts off.
+func (s *Service) mailPasswordChanged(ctx context.Context, tx store.Repos, u *store.User) error {
 	if !u.Preferences.NotifySecurity {
-		return
+		return nil
 	}
-	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplatePasswordChanged, u.Email, map[string]any{
-		"Email": u.Email, "Time": s.now().Format("2006-01-02 15:04 UTC"),
-	}); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplatePasswordChanged, "err", err)
-	}
+	return notify.EnqueueTemplate(ctx, tx, s.cfg.Templates, notify.TemplatePasswordChanged, u.ID, u.Email, map[string]any{
+		"Email": u.Email, "Time": s.now().UTC().Format("2006-01-02 15:04 UTC"),
+	}, s.now())
 }

@@ -8,32 +8,32 @@ import (
 	"github.com/usermgmt/usermgmt/store"
 )
 
-// EmailChange is an email change issued inside a transaction by
-// StartEmailChange, to be mailed with Send once that transaction commits.
-type EmailChange struct {
-	s                  *Service
-	oldEmail, newEmail string
-	token              string
-	notifyOld          bool
-}
-
-// StartEmailChange issues, inside tx, the link that makes newEmail (already
-// normalised and checked by the caller) the address of u: a change-email
-// token that lives Config.VerifyTTL, carrying the new address. It spends
-// the user's older change links, so only the newest pending address can be
-// confirmed. The caller sets u.PendingEmail and writes the audit row in
-// the same transaction, and calls Send after it commits.
-// VerifyEmail completes the change; it refuses the link (ErrInvalidToken)
-// once PendingEmail no longer names that address, and answers
-// ErrEmailTaken, leaving the link unspent, when another account took the
-// address meanwhile.
-func (s *Service) StartEmailChange(ctx context.Context, tx store.Repos, u *store.User, newEmail string) (*EmailChange, error) {
-	token, err := s.issueOneTime(ctx, tx, u.ID, store.PurposeChangeEmail, s.cfg.VerifyTTL, newEmail)
-	if err != nil {
-		return nil, err
+// StartEmailChange starts, inside tx, making newEmail (already normalised
+// and checked by the caller) the address of u: it spends the user's older
+// change links, so only the newest pending address can be confirmed, and
+// writes the outbox job (JobConfirmEmailMail) that mails a change-email
+// link (living Config.VerifyTTL, carrying the pending address) to the new
+// address once tx commits; unless the user turned security alerts off, it
+// also enqueues a notice to the old address, so that the owner learns of a
+// change made with a stolen session. The caller sets u.PendingEmail and
+// writes the audit row in the same transaction. VerifyEmail completes the
+// change; it refuses the link (ErrInvalidToken) once PendingEmail no
+// longer names that address, and answers ErrEmailTaken, leaving the link
+// unspent, when another account took the address meanwhile.
+func (s *Service) StartEmailChange(ctx context.Context, tx store.Repos, u *store.User, newEmail string) error {
+	if err := s.CancelEmailChange(ctx, tx, u.ID); err != nil {
+		return err
 	}
-	return &EmailChange{s: s, oldEmail: u.Email, newEmail: newEmail, token: token,
-		notifyOld: u.Preferences.NotifySecurity}, nil
+	if err := s.enqueue(ctx, tx, JobConfirmEmailMail, u.ID, nil); err != nil {
+		return err
+	}
+	if !u.Preferences.NotifySecurity || u.Email == "" {
+		return nil
+	}
+	return notify.EnqueueTemplate(ctx, tx, s.cfg.Templates, notify.TemplateEmailChangeNotice, u.ID, u.Email, map[string]any{
+		"Email": u.Email, "NewEmail": newEmail, "Time": s.now().UTC().Format("2006-01-02 15:04 UTC"),
+		"ExpiresIn": textutil.HumanDuration(s.cfg.VerifyTTL),
+	}, s.now())
 }
 
 // CancelEmailChange spends, inside tx, every change-email link of the
@@ -41,26 +41,4 @@ func (s *Service) StartEmailChange(ctx context.Context, tx store.Repos, u *store
 func (s *Service) CancelEmailChange(ctx context.Context, tx store.Repos, userID string) error {
 	_, err := tx.OneTimeTokens().SpendAll(ctx, userID, store.PurposeChangeEmail, s.now())
 	return err
-}
-
-// Send mails the confirmation link to the new address and, unless the
-// user turned security alerts off, a notice to the old one, so that the
-// owner learns of a change made with a stolen session. Mail goes out in
-// the background; a template that fails to render is logged.
-func (c *EmailChange) Send(ctx context.Context) {
-	s := c.s
-	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplateConfirmEmail, c.newEmail, map[string]any{
-		"Email": c.newEmail, "Link": s.link(s.cfg.VerifyEmailPath, c.token), "ExpiresIn": textutil.HumanDuration(s.cfg.VerifyTTL),
-	}); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplateConfirmEmail, "err", err)
-	}
-	if !c.notifyOld || c.oldEmail == "" {
-		return
-	}
-	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplateEmailChangeNotice, c.oldEmail, map[string]any{
-		"Email": c.oldEmail, "NewEmail": c.newEmail, "Time": s.now().UTC().Format("2006-01-02 15:04 UTC"),
-		"ExpiresIn": textutil.HumanDuration(s.cfg.VerifyTTL),
-	}); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplateEmailChangeNotice, "err", err)
-	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
 	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
@@ -69,7 +70,7 @@ func newSvcEnv(t *testing.T, st *bunstore.Store, edit func(*auth.Config)) *svcEn
 // store, clock and mailer, with its own token issuer and caches.
 func (e *svcEnv) service(edit func(*auth.Config)) *auth.Service {
 	e.t.Helper()
-	return newTestService(e.t, e.st, e.clock, e.async, edit)
+	return newTestService(e.t, e.st, e.clock, e.box, edit)
 }
 
 // otherInstance returns a Service as another instance sharing the
@@ -77,7 +78,7 @@ func (e *svcEnv) service(edit func(*auth.Config)) *auth.Service {
 // serves its cache for up to staleness.
 func (e *svcEnv) otherInstance(staleness time.Duration) *auth.Service {
 	e.t.Helper()
-	return newTestService(e.t, dbtest.OtherProcess(e.st), e.clock, e.async, withStaleness(staleness))
+	return newTestService(e.t, dbtest.OtherProcess(e.st), e.clock, e.box, withStaleness(staleness))
 }
 
 // withStaleness gives a Service its own sessions service with that bound.
@@ -95,7 +96,7 @@ func withStaleness(d time.Duration) func(*auth.Config) {
 // queue, fast hashing, its own token issuer and the app at
 // https://app.example.com; edit, when not nil, changes the configuration
 // before New.
-func newTestService(t testing.TB, st store.Store, clock *testkit.Clock, mail *notify.Async, edit func(*auth.Config)) *auth.Service {
+func newTestService(t testing.TB, st store.Store, clock *testkit.Clock, mailer notify.Mailer, edit func(*auth.Config)) *auth.Service {
 	t.Helper()
 	tokens, err := auth.NewTokens(st, auth.TokenConfig{
 		Issuer: "https://issuer.test", Audience: "https://issuer.test", Now: clock.Now})
@@ -107,7 +108,7 @@ func newTestService(t testing.TB, st store.Store, clock *testkit.Clock, mail *no
 		Audit:     audit.New(st, clock.Now),
 		Tokens:    tokens,
 		Passwords: auth.Passwords{Preferred: auth.Bcrypt{Cost: 4}},
-		Mail:      mail,
+		Mailer:    mailer,
 		BaseURL:   base,
 		Now:       clock.Now,
 	}
@@ -119,16 +120,40 @@ func newTestService(t testing.TB, st store.Store, clock *testkit.Clock, mail *no
 	return svc
 }
 
-// mails waits for background mail and returns what was sent so far.
+// mails delivers the outbox (the mail jobs and mails the service wrote),
+// waits for background mail and returns what was sent so far.
 func (e *svcEnv) mails() []notify.Message {
-	e.async.Close()
+	e.flush()
 	return e.box.Messages()
 }
 
 // mailsTo returns the messages sent to addr.
 func (e *svcEnv) mailsTo(addr string) []notify.Message {
-	e.async.Close()
+	e.flush()
 	return e.box.MessagesTo(addr)
+}
+
+// flush delivers what is due in the outbox, as Manager.Run does, and
+// waits for background mail.
+func (e *svcEnv) flush() {
+	e.t.Helper()
+	deliverOutbox(e.t, e.st, e.clock, e.svc, e.box)
+	e.async.Close()
+}
+
+// deliverOutbox runs a dispatcher pass with the service's jobs and mail
+// going to mailer; a job that fails fails the test.
+func deliverOutbox(t testing.TB, st store.Store, clock *testkit.Clock, svc *auth.Service, mailer notify.Mailer) {
+	t.Helper()
+	jobs := svc.Jobs()
+	jobs[notify.JobMail] = notify.MailJob(mailer)
+	d, err := events.NewDispatcher(events.DispatcherConfig{Store: st, Jobs: jobs, Now: clock.Now, MaxAttempts: 1})
+	require.NoError(t, err)
+	_, err = d.Deliver(context.Background())
+	require.NoError(t, err)
+	dead, err := d.DeadLetters(context.Background(), 10)
+	require.NoError(t, err)
+	require.Empty(t, dead, "failed outbox jobs")
 }
 
 var svcLinkToken = regexp.MustCompile(`\?token=([A-Za-z0-9_-]+)`)
@@ -161,6 +186,7 @@ func (e *svcEnv) register(email, username string) *store.User {
 	e.t.Helper()
 	u, err := e.svc.Register(svcCtx(), auth.Registration{Email: email, Username: username, Password: svcPassword})
 	require.NoError(e.t, err)
+	e.flush() // the sign-up mail goes out at once, as Run sends it
 	return u
 }
 

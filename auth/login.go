@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -203,7 +204,15 @@ func lockedError(until, now time.Time) *store.Error {
 func (s *Service) auditLogin(ctx context.Context, target string, outcome store.Outcome, reason string) {
 	e := audit.Entry{Action: "auth.login", TargetID: target, ActorID: target, Outcome: outcome,
 		Metadata: map[string]string{"reason": reason}}
-	if err := s.audit.RecordNow(ctx, e); err != nil {
+	// The event is written for unknown identifiers too (about no user),
+	// so that both refusals cost the same writes.
+	err := s.st.InTx(ctx, func(tx store.Repos) error {
+		if err := s.events.Emit(ctx, tx, target, events.LoginFailed{Reason: reason}); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, e)
+	})
+	if err != nil {
 		s.cfg.Logger.ErrorContext(ctx, "audit login failed", "err", err)
 	}
 }
@@ -254,6 +263,9 @@ func (s *Service) openSession(ctx context.Context, u *store.User, in Credentials
 			}
 		}
 		if roles, err = roleNames(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		if err := s.events.Emit(ctx, tx, u.ID, events.LoginSucceeded{SessionID: sess.ID}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: u.ID, ActorID: u.ID,

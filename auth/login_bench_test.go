@@ -27,7 +27,7 @@ func benchService(b *testing.B, st store.Store, hasher auth.Hasher) *auth.Servic
 	svc, err := auth.New(auth.Config{
 		Store: st, Audit: audit.New(st, nil), Tokens: tokens,
 		Passwords: auth.Passwords{Preferred: hasher},
-		Mail:      notify.NewAsync(quiet, nil, 4, time.Second),
+		Mailer:    quiet,
 		BaseURL:   benchURL("https://app.example.com"),
 		Lockout:   store.LockoutPolicy{Threshold: 1 << 30},
 	})

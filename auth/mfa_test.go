@@ -67,7 +67,7 @@ func newMFAEnv(t *testing.T, st *bunstore.Store) *mfaEnv {
 
 func (e *mfaEnv) service(sf auth.SecondFactor) *auth.Service {
 	e.t.Helper()
-	return newTestService(e.t, e.st, e.clock, e.async, func(c *auth.Config) { c.SecondFactor = sf })
+	return newTestService(e.t, e.st, e.clock, e.box, func(c *auth.Config) { c.SecondFactor = sf })
 }
 
 func mfaCtx() context.Context {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -85,6 +86,9 @@ func (s *Service) revoke(ctx context.Context, sessionID, userID, reason, action 
 		if err := tx.Sessions().Revoke(ctx, sessionID, s.now(), reason); err != nil {
 			return err
 		}
+		if err := s.events.Emit(ctx, tx, userID, events.SessionRevoked{SessionID: sessionID, Count: 1, Reason: reason}); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: userID, ActorID: userID,
 			Outcome: store.OutcomeFailure, Metadata: map[string]string{"session_id": sessionID, "reason": reason}})
 	})
@@ -104,6 +108,9 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	}
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
 		if err := tx.Sessions().Revoke(ctx, rt.SessionID, s.now(), "logout"); err != nil {
+			return err
+		}
+		if err := s.events.Emit(ctx, tx, rt.UserID, events.SessionRevoked{SessionID: rt.SessionID, Count: 1, Reason: "logout"}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.logout", TargetID: rt.UserID, ActorID: rt.UserID,

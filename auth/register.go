@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
-	"github.com/usermgmt/usermgmt/internal/textutil"
-	"github.com/usermgmt/usermgmt/notify"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -34,12 +33,15 @@ func (s *Service) Register(ctx context.Context, in Registration) (*store.User, e
 		return nil, err
 	}
 	u.PasswordHash = hash
-	var token string
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
 		if err := s.createUser(ctx, tx, u, signUpRoles...); err != nil {
 			return err
 		}
-		if token, err = s.issueOneTime(ctx, tx, u.ID, store.PurposeVerifyEmail, s.cfg.VerifyTTL, u.Email); err != nil {
+		// The job makes the link when it mails it.
+		if err := s.enqueue(ctx, tx, JobVerifyMail, u.ID, nil); err != nil {
+			return err
+		}
+		if err := s.events.Emit(ctx, tx, u.ID, events.UserCreated{Method: "register"}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.register", TargetID: u.ID, ActorID: u.ID})
@@ -47,7 +49,6 @@ func (s *Service) Register(ctx context.Context, in Registration) (*store.User, e
 	if err != nil {
 		return nil, err
 	}
-	s.mailVerification(ctx, u.Email, token)
 	return u, nil
 }
 
@@ -125,14 +126,6 @@ func (s *Service) issueOneTime(ctx context.Context, tx store.Repos, userID strin
 		return "", err
 	}
 	return secret, nil
-}
-
-func (s *Service) mailVerification(ctx context.Context, email, token string) {
-	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplateVerifyEmail, email, map[string]any{
-		"Email": email, "Link": s.link(s.cfg.VerifyEmailPath, token), "ExpiresIn": textutil.HumanDuration(s.cfg.VerifyTTL),
-	}); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplateVerifyEmail, "err", err)
-	}
 }
 
 // EmailAvailable reports whether no account uses the address. An invalid

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
@@ -22,8 +23,9 @@ type Config struct {
 	Tokens    *Tokens
 	Passwords Passwords
 	Policy    PasswordPolicy
-	// Mail sends in the background; Templates render the messages.
-	Mail      *notify.Async
+	// Mailer sends the mails of the outbox jobs (Jobs); Templates render
+	// the messages.
+	Mailer    notify.Mailer
 	Templates *notify.Templates
 	// BaseURL starts every link in an email.
 	BaseURL *url.URL
@@ -128,6 +130,7 @@ type Service struct {
 	audit    *audit.Log
 	tokens   *Tokens
 	sessions *sessions.Service
+	events   *events.Recorder
 }
 
 // New returns a Service.
@@ -140,8 +143,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("auth: nil audit log")
 	case cfg.Tokens == nil:
 		return nil, errors.New("auth: nil token issuer")
-	case cfg.Mail == nil:
-		return nil, errors.New("auth: nil mail sender")
+	case cfg.Mailer == nil:
+		return nil, errors.New("auth: nil mailer")
 	case cfg.BaseURL == nil:
 		return nil, errors.New("auth: nil base URL")
 	case cfg.PrivilegedWindow < 0:
@@ -157,7 +160,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, st: cfg.Store, audit: cfg.Audit, tokens: cfg.Tokens,
-		sessions: cfg.Sessions,
+		sessions: cfg.Sessions, events: events.NewRecorder(cfg.Now),
 	}, nil
 }
 

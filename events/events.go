@@ -40,3 +40,13 @@ func (r *Recorder) Append(ctx context.Context, tx store.Repos, name store.EventN
 	}
 	return nil
 }
+
+// Emit writes the event of payload p about userID through tx, like Append
+// with the payload's name.
+func (r *Recorder) Emit(ctx context.Context, tx store.Repos, userID string, p Payload) error {
+	m, err := payloadMap(p)
+	if err != nil {
+		return fmt.Errorf("events: encode %s: %w", p.EventName(), err)
+	}
+	return r.Append(ctx, tx, p.EventName(), userID, m)
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/internal/lockkey"
 	"github.com/usermgmt/usermgmt/rbac"
 	"github.com/usermgmt/usermgmt/store"
@@ -86,6 +87,12 @@ func (s *Service) erase(ctx context.Context, tx store.Repos, userID, trigger str
 		return nil, err
 	}
 	if err := tx.Erasure().DeleteUser(ctx, userID); err != nil {
+		return nil, err
+	}
+	// After the deletion, which removes the user's earlier outbox rows:
+	// the host learns of the erasure, and this row, naming the user by id
+	// alone, goes once delivered.
+	if err := s.events.Emit(ctx, tx, userID, events.UserDeleted{Permanent: true}); err != nil {
 		return nil, err
 	}
 	if _, err := tx.Erasure().ForgetIdentifiers(ctx, u.Email, u.PendingEmail, u.Username, lockkey.MFA(u.ID)); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/rbac"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -45,8 +46,9 @@ type Config struct {
 
 // Service erases, purges and exports accounts.
 type Service struct {
-	cfg Config
-	st  store.Store
+	cfg    Config
+	st     store.Store
+	events *events.Recorder
 }
 
 // New returns a Service. It fails when a required dependency is missing.
@@ -63,7 +65,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.PurgeBatch <= 0 {
 		cfg.PurgeBatch = DefaultPurgeBatch
 	}
-	return &Service{cfg: cfg, st: cfg.Store}, nil
+	return &Service{cfg: cfg, st: cfg.Store, events: events.NewRecorder(cfg.Now)}, nil
 }
 
 // allowed lets the user themself and the host's own code through, and

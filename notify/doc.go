@@ -25,4 +25,11 @@
 //	})
 //
 // and falls back to notify.NewConsoleMailer(nil) in development.
+//
+// The services never send mail on a request's path: they write it to the
+// transactional outbox with [Enqueue] or [EnqueueTemplate] in the
+// transaction of the change, and the outbox's dispatcher sends it with
+// [MailJob], retrying while the mail server is down. Only one-time codes
+// (by mail and SMS) go through [Async], an in-memory queue: they expire
+// in minutes, and at rest in the database they would be worse than lost.
 package notify

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -43,6 +44,7 @@ type Service struct {
 	log       *slog.Logger
 	cache     *stateCache
 	cancel    func()
+	events    *events.Recorder
 }
 
 // New returns a Service. Call Close when done with it, to stop listening
@@ -67,6 +69,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{st: cfg.Store, audit: cfg.Audit, now: func() time.Time { return cfg.Now().UTC() },
 		staleness: cfg.Staleness, log: cfg.Logger, cache: newStateCache(cfg.CacheSize)}
+	s.events = events.NewRecorder(s.now)
 	s.cancel = cfg.Store.Subscribe(s.forget)
 	return s, nil
 }
@@ -111,6 +114,9 @@ func (s *Service) Revoke(ctx context.Context, userID, sessionID string) error {
 		if err := tx.Sessions().Revoke(ctx, sessionID, s.now(), "user"); err != nil {
 			return err
 		}
+		if err := s.events.Emit(ctx, tx, userID, events.SessionRevoked{SessionID: sessionID, Count: 1, Reason: "user"}); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "session.revoke", TargetID: userID,
 			Metadata: map[string]string{"session_id": sessionID}})
 	})
@@ -153,6 +159,11 @@ func (s *Service) RevokeUser(ctx context.Context, tx store.Repos, userID, keep, 
 	n, err := tx.Sessions().RevokeByUser(ctx, userID, keep, s.now(), reason)
 	if err != nil {
 		return 0, err
+	}
+	if n > 0 {
+		if err := s.events.Emit(ctx, tx, userID, events.SessionRevoked{Count: n, Reason: reason}); err != nil {
+			return 0, err
+		}
 	}
 	return n, s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: userID,
 		Metadata: map[string]string{"revoked": strconv.Itoa(n), "reason": reason}})

@@ -16,6 +16,9 @@ const (
 	// RolesChanged: a role's permissions changed or a role was deleted, so
 	// every holder may be affected.
 	RolesChanged
+	// EventsAppended: the transaction wrote events to the outbox, so a
+	// dispatcher of this process can deliver them at once.
+	EventsAppended
 )
 
 // Change is a committed write that others in the process may have cached.

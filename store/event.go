@@ -50,4 +50,48 @@ type EventStore interface {
 	// Append writes e to the outbox, assigning its ID when empty. Called
 	// with the Repos of a transaction it commits or rolls back with it.
 	Append(ctx context.Context, e *Event) error
+	OutboxStore
+}
+
+// OutboxEntry is an event in the outbox with its delivery state.
+type OutboxEntry struct {
+	Event
+	// Attempts counts the deliveries started, the current one included.
+	Attempts int
+	// NextAttemptAt is when the event may be claimed again: the end of the
+	// current lease while it is being delivered, the retry time after a
+	// failure; nil for an event never claimed.
+	NextAttemptAt *time.Time
+	// LastError is the error of the last failed attempt.
+	LastError string
+	// DeadAt is when the event was given up on (dead-lettered); nil while
+	// it is still to be delivered.
+	DeadAt *time.Time
+}
+
+// OutboxStore is what the dispatcher needs of the outbox beyond Append.
+// An event is due when it is neither dead nor leased past now, and no
+// earlier event (by ID, which is time-ordered) of the same user is still
+// to be delivered: that is what keeps delivery in order per user.
+type OutboxStore interface {
+	// Claim leases up to limit due events until leaseUntil, counting an
+	// attempt on each, and returns them in ID order. Inside a transaction
+	// it skips rows another transaction holds (FOR UPDATE SKIP LOCKED on
+	// PostgreSQL; SQLite's writer lock serialises), so concurrent
+	// dispatchers never claim one event twice; a lease that runs out (the
+	// claimer died) makes the event due again.
+	Claim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]OutboxEntry, error)
+	// Delivered deletes a delivered event. It returns ErrNotFound when no
+	// such event is in the outbox.
+	Delivered(ctx context.Context, id string) error
+	// Retry records a failed attempt: the event is due again at at.
+	Retry(ctx context.Context, id string, at time.Time, lastError string) error
+	// Bury dead-letters an event at at: it is kept, never delivered again
+	// unless Requeue'd, and no longer holds back the user's later events.
+	Bury(ctx context.Context, id string, at time.Time, lastError string) error
+	// Dead returns up to limit dead-lettered events, oldest first.
+	Dead(ctx context.Context, limit int) ([]OutboxEntry, error)
+	// Requeue makes a dead-lettered event due at at with its attempts
+	// reset. It returns ErrNotFound when no dead event has that id.
+	Requeue(ctx context.Context, id string, at time.Time) error
 }

@@ -11,8 +11,10 @@ import (
 type ErasureStore interface {
 	// DeleteUser deletes the user row and every row keyed to it (sessions
 	// and their refresh tokens, one-time tokens, 2FA and backup codes, role
-	// assignments, password history, notifications, avatar rows) without
-	// relying on cascades. Audit entries stay. It returns ErrUserNotFound
+	// assignments, password history, notifications, avatar rows, the
+	// outbox events and mail jobs about the user) without relying on
+	// cascades, and removes the user as actor of the outbox events about
+	// others. Audit entries stay. It returns ErrUserNotFound
 	// when no such user exists.
 	DeleteUser(ctx context.Context, userID string) error
 	// ForgetIdentifiers deletes the lock-out records whose identifier is

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -30,6 +31,9 @@ func (s *Service) RegenerateBackupCodes(ctx context.Context, userID, password st
 	}
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
 		if err := tx.TwoFactor().ReplaceBackupCodes(ctx, u.ID, rows); err != nil {
+			return err
+		}
+		if err := s.events.Emit(ctx, tx, u.ID, events.TwoFactorChanged{Change: "backup_codes_regenerated"}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.backup_codes_regenerate", TargetID: u.ID})

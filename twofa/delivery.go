@@ -67,15 +67,20 @@ func (s *Service) deliver(ctx context.Context, method store.TwoFactorMethod, to,
 	}
 }
 
-// notice mails a security notice when the user wants them.
-func (s *Service) notice(ctx context.Context, u *store.User, title, body string) {
+// notice enqueues, in tx, the security notice of 2FA turned on or off
+// with method at now, when the user wants them.
+func (s *Service) notice(ctx context.Context, tx store.Repos, u *store.User, on bool, method store.TwoFactorMethod, now time.Time) error {
 	if !u.Preferences.NotifySecurity {
-		return
+		return nil
 	}
+	title, what, after := "Two-factor authentication turned off", "off", "Your password alone now signs you in."
+	if on {
+		title, what, after = "Two-factor authentication turned on", "on", "You now need a code as well as your password to sign in."
+	}
+	body := "Two-factor authentication (" + methodName(method) + ") was turned " + what + " for your account on " +
+		now.UTC().Format("2006-01-02 15:04 UTC") + ". " + after
 	data := map[string]any{"Title": title, "Body": body}
-	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplateSecurityNotice, u.Email, data); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplateSecurityNotice, "err", err)
-	}
+	return notify.EnqueueTemplate(ctx, tx, s.cfg.Templates, notify.TemplateSecurityNotice, u.ID, u.Email, data, s.cfg.Now())
 }
 
 func methodName(m store.TwoFactorMethod) string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -165,9 +166,6 @@ func (s *Service) Enable(ctx context.Context, userID, password, code string) (Ba
 	if err := s.turnOn(ctx, u.ID, tf, rows, now); err != nil {
 		return nil, err
 	}
-	s.notice(ctx, u, "Two-factor authentication turned on",
-		"Two-factor authentication ("+methodName(tf.Method)+") was turned on for your account on "+
-			now.Format("2006-01-02 15:04 UTC")+". You now need a code as well as your password to sign in.")
 	return codes, nil
 }
 
@@ -240,6 +238,12 @@ func (s *Service) turnOn(ctx context.Context, userID string, tf *store.TwoFactor
 		if err := tx.TwoFactor().ReplaceBackupCodes(ctx, userID, rows); err != nil {
 			return err
 		}
+		if err := s.events.Emit(ctx, tx, userID, events.TwoFactorChanged{Change: "enabled", Method: string(t.Method)}); err != nil {
+			return err
+		}
+		if err := s.notice(ctx, tx, cur, true, tf.Method, now); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.enable", TargetID: userID,
 			Metadata: map[string]string{"method": string(t.Method)}})
 	})
@@ -277,9 +281,6 @@ func (s *Service) Disable(ctx context.Context, userID, password, code string) er
 	if err := s.turnOff(ctx, u.ID, tf.Method, now); err != nil {
 		return err
 	}
-	s.notice(ctx, u, "Two-factor authentication turned off",
-		"Two-factor authentication ("+methodName(tf.Method)+") was turned off for your account on "+
-			now.Format("2006-01-02 15:04 UTC")+". Your password alone now signs you in.")
 	return nil
 }
 
@@ -292,10 +293,17 @@ func (s *Service) turnOff(ctx context.Context, userID string, method store.TwoFa
 		if _, err := tx.OneTimeTokens().SpendAll(ctx, userID, store.PurposeMFACode, now); err != nil {
 			return err
 		}
-		if _, err := tx.Users().Update(ctx, userID, func(cur *store.User) error {
+		u, err := tx.Users().Update(ctx, userID, func(cur *store.User) error {
 			cur.TwoFactorEnabled, cur.TwoFactorMethod, cur.UpdatedAt = false, "", now
 			return nil
-		}); err != nil {
+		})
+		if err != nil {
+			return err
+		}
+		if err := s.events.Emit(ctx, tx, userID, events.TwoFactorChanged{Change: "disabled", Method: string(method)}); err != nil {
+			return err
+		}
+		if err := s.notice(ctx, tx, u, false, method, now); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.disable", TargetID: userID,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -20,7 +21,8 @@ import (
 type Config struct {
 	Store store.Store
 	Audit *audit.Log
-	// Mail sends code mails and security notices in the background.
+	// Mail sends code mails and texts in the background; security
+	// notices go through the outbox (notify.Enqueue).
 	Mail *notify.Async
 	// SMS sends codes by text message; when nil the sms method is refused.
 	SMS notify.SMSSender
@@ -154,6 +156,8 @@ type Service struct {
 	st    store.Store
 	audit *audit.Log
 	keys  *keyring
+	// events records the 2FA changes in their transactions.
+	events *events.Recorder
 }
 
 var _ auth.SecondFactor = (*Service)(nil)
@@ -168,7 +172,8 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, st: cfg.Store, audit: cfg.Audit,
-		keys: &keyring{st: cfg.Store, random: cfg.Random, now: cfg.Now, configured: configured},
+		keys:   &keyring{st: cfg.Store, random: cfg.Random, now: cfg.Now, configured: configured},
+		events: events.NewRecorder(cfg.Now),
 	}, nil
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
 	"github.com/usermgmt/usermgmt/internal/lockkey"
 	"github.com/usermgmt/usermgmt/internal/testkit"
@@ -112,7 +113,17 @@ func (e *tfEnv) reload(id string) *store.User {
 }
 
 // flush waits for background sends.
-func (e *tfEnv) flush() { e.async.Close() }
+// flush delivers the mail the service wrote to the outbox, as
+// Manager.Run does, and waits for background mail (codes, texts).
+func (e *tfEnv) flush() {
+	e.t.Helper()
+	d, err := events.NewDispatcher(events.DispatcherConfig{Store: e.st, Now: e.clock.Now, MaxAttempts: 1,
+		Jobs: map[store.EventName]events.Job{notify.JobMail: notify.MailJob(e.out)}})
+	require.NoError(e.t, err)
+	_, err = d.Deliver(context.Background())
+	require.NoError(e.t, err)
+	e.async.Close()
+}
 
 func (e *tfEnv) mailsTo(addr string) []notify.Message {
 	e.flush()

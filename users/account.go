@@ -8,6 +8,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/rbac"
 	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
@@ -63,7 +64,8 @@ type AccountConfig struct {
 // code may act for any user with store.SystemActor, which needs no
 // password.
 type Account struct {
-	cfg AccountConfig
+	cfg    AccountConfig
+	events *events.Recorder
 }
 
 // NewAccount returns an Account, or an error naming a missing dependency
@@ -92,7 +94,7 @@ func NewAccount(cfg AccountConfig) (*Account, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Account{cfg: cfg}, nil
+	return &Account{cfg: cfg, events: events.NewRecorder(cfg.Now)}, nil
 }
 
 // RecoveryWindow returns how long a soft-deleted account stays
@@ -172,6 +174,22 @@ func (a *Account) PermanentDelete(ctx context.Context, userID, password string) 
 	return a.cfg.Eraser.Erase(ctx, userID)
 }
 
+// statusEvent is the event of a lifecycle action, nil for a permanent
+// deletion, whose erasure emits its own UserDeleted.
+func statusEvent(action string) events.Payload {
+	switch action {
+	case ActionDeactivate:
+		return events.UserDeactivated{}
+	case ActionDelete:
+		return events.UserDeleted{}
+	case ActionReactivate:
+		return events.UserActivated{Reason: "reactivate"}
+	case ActionRecover:
+		return events.UserActivated{Reason: "recover"}
+	}
+	return nil
+}
+
 // change runs one signed-in lifecycle change: the actor check, the
 // password and recent authentication, then in one transaction the
 // last-admin rule, the row change, revocation of every session and the
@@ -204,6 +222,11 @@ func (a *Account) change(ctx context.Context, userID, password, action string, f
 		}
 		if _, err := a.cfg.Sessions.RevokeUser(ctx, tx, userID, "", action, "session.revoke_all"); err != nil {
 			return err
+		}
+		if p := statusEvent(action); p != nil {
+			if err := a.events.Emit(ctx, tx, userID, p); err != nil {
+				return err
+			}
 		}
 		return a.cfg.Audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: userID})
 	})
@@ -314,6 +337,9 @@ func (a *Account) restore(ctx context.Context, identifier, password, action stri
 		out.Roles = make([]string, len(roles))
 		for i, r := range roles {
 			out.Roles[i] = r.Name
+		}
+		if err := a.events.Emit(ctx, tx, u.ID, statusEvent(action)); err != nil {
+			return err
 		}
 		return a.cfg.Audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: u.ID, ActorID: u.ID})
 	})

@@ -26,9 +26,7 @@ func TestNewAccount(t *testing.T) {
 	t.Cleanup(sess.Close)
 	tokens, err := auth.NewTokens(st, auth.TokenConfig{Algorithm: "HS256", Secret: make([]byte, 32), Issuer: "https://example.com", Audience: "https://example.com"})
 	require.NoError(t, err)
-	mail := notify.NewAsync(notify.NewConsoleMailer(nil), nil, 1, time.Second)
-	t.Cleanup(mail.Close)
-	authSvc, err := auth.New(auth.Config{Store: st, Audit: log, Tokens: tokens, Sessions: sess, Mail: mail,
+	authSvc, err := auth.New(auth.Config{Store: st, Audit: log, Tokens: tokens, Sessions: sess, Mailer: notify.NewConsoleMailer(nil),
 		BaseURL: &url.URL{Scheme: "https", Host: "example.com"}})
 	require.NoError(t, err)
 	full := users.AccountConfig{Store: st, Audit: log, Auth: authSvc, Sessions: sess, RBAC: rbac.New(st, log, nil)}

@@ -81,7 +81,7 @@ func (s *Service) SetPreferences(ctx context.Context, userID string, ch Preferen
 		if err != nil || len(changed) == 0 {
 			return err
 		}
-		return s.audit.Record(ctx, tx, auditEntry(ActionPreferences, userID, changed))
+		return s.recordChange(ctx, tx, ActionPreferences, userID, "preferences.", changed)
 	})
 	if err != nil {
 		return store.Preferences{}, err

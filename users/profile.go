@@ -144,12 +144,11 @@ func (s *Service) changeProfile(ctx context.Context, userID string, ch ProfileCh
 	now := s.now()
 	var (
 		u       *store.User
-		change  *auth.EmailChange
 		changed []string
 	)
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
 		var cancel bool
-		change, changed = nil, nil
+		changed = nil
 		u, err = tx.Users().Update(ctx, userID, func(u *store.User) error {
 			changed, cancel = applyProfile(u, ch, newEmail)
 			if len(changed) > 0 {
@@ -161,7 +160,7 @@ func (s *Service) changeProfile(ctx context.Context, userID string, ch ProfileCh
 			return err
 		}
 		if newEmail != "" {
-			if change, err = s.auth.StartEmailChange(ctx, tx, u, newEmail); err != nil {
+			if err = s.auth.StartEmailChange(ctx, tx, u, newEmail); err != nil {
 				return err
 			}
 		}
@@ -173,13 +172,10 @@ func (s *Service) changeProfile(ctx context.Context, userID string, ch ProfileCh
 		if len(changed) == 0 {
 			return nil
 		}
-		return s.audit.Record(ctx, tx, auditEntry(ActionUpdate, userID, changed))
+		return s.recordChange(ctx, tx, ActionUpdate, userID, "", changed)
 	})
 	if err != nil {
 		return nil, err
-	}
-	if change != nil {
-		change.Send(ctx)
 	}
 	return s.withRoles(ctx, u)
 }

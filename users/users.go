@@ -17,13 +17,14 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	// The zone database is compiled in, so that timezone preferences
-	// validate the same on hosts without zoneinfo files.
 	_ "time/tzdata"
+	// The zone database is compiled in, so that timezone preferences
+
+	// validate the same on hosts without zoneinfo files.
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -44,11 +45,12 @@ type Config struct {
 
 // Service reads and changes user profiles and preferences.
 type Service struct {
-	st    store.Store
-	audit *audit.Log
-	auth  *auth.Service
-	now   func() time.Time
-	log   *slog.Logger
+	st     store.Store
+	audit  *audit.Log
+	auth   *auth.Service
+	now    func() time.Time
+	log    *slog.Logger
+	events *events.Recorder
 }
 
 // New returns a Service.
@@ -62,7 +64,8 @@ func New(cfg Config) *Service {
 	if cfg.Audit == nil {
 		cfg.Audit = audit.New(cfg.Store, cfg.Now)
 	}
-	return &Service{st: cfg.Store, audit: cfg.Audit, auth: cfg.Auth, now: cfg.Now, log: cfg.Logger}
+	return &Service{st: cfg.Store, audit: cfg.Audit, auth: cfg.Auth, now: cfg.Now, log: cfg.Logger,
+		events: events.NewRecorder(cfg.Now)}
 }
 
 // Profile is a user with the names of the roles they hold.
@@ -144,10 +147,20 @@ func (s *Service) authorize(ctx context.Context, userID, action string) error {
 	return audit.MarkRecorded(store.ErrPermissionDenied.WithMessage("you can only change your own account"))
 }
 
-// auditEntry is the audit row of a change to target: the names of the
-// changed fields, sorted, never their values.
-func auditEntry(action, target string, changed []string) audit.Entry {
+// recordChange writes, in tx, the audit row (action) and the UserUpdated
+// event of a change to target: the names of the changed fields, sorted,
+// never their values. prefix qualifies the event's field names
+// ("preferences.").
+func (s *Service) recordChange(ctx context.Context, tx store.Repos, action, target, prefix string, changed []string) error {
 	sorted := append([]string(nil), changed...)
 	sort.Strings(sorted)
-	return audit.Entry{Action: action, TargetID: target, Metadata: map[string]string{"fields": strings.Join(sorted, ",")}}
+	fields := make([]string, len(sorted))
+	for i, f := range sorted {
+		fields[i] = prefix + f
+	}
+	if err := s.events.Emit(ctx, tx, target, events.UserUpdated{Fields: fields}); err != nil {
+		return err
+	}
+	return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: target,
+		Metadata: map[string]string{"fields": strings.Join(sorted, ",")}})
 }

@@ -37,7 +37,11 @@ func startServer(t *testing.T, env map[string]string) (*httptest.Server, *usermg
 		usermgmt.WithMailer(box), usermgmt.WithHasher(auth.Bcrypt{Cost: 4}))
 	require.NoError(t, err)
 	srv := httptest.NewServer(newHandler(m))
-	t.Cleanup(func() { srv.Close(); _ = m.Close() })
+	// As run does: the background jobs deliver the outbox (mail).
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = m.Run(ctx) }()
+	t.Cleanup(func() { srv.Close(); cancel(); <-done; _ = m.Close() })
 	return srv, m, box
 }
 

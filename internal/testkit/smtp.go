@@ -6,6 +6,7 @@ import (
 	"log"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,10 +45,16 @@ type SMTPServer struct {
 	// Port is the TCP port the server listens on.
 	Port int
 
-	opts SMTPOptions
-	mu   sync.Mutex
-	msgs []SMTPMessage
+	opts     SMTPOptions
+	refusing atomic.Bool
+	mu       sync.Mutex
+	msgs     []SMTPMessage
 }
+
+// Refuse makes the server answer every MAIL with a temporary failure
+// (451) while on is true, as a mail server that is down for maintenance
+// does, and accept again once it is false.
+func (s *SMTPServer) Refuse(on bool) { s.refusing.Store(on) }
 
 // StartSMTP runs an SMTPServer until the test ends: its cleanup closes the
 // server and waits for it to stop.
@@ -114,6 +121,9 @@ func (ss *smtpSession) Logout() error { return nil }
 func (ss *smtpSession) Mail(from string, _ *gosmtp.MailOptions) error {
 	if ss.s.opts.User != "" && ss.authUser == "" {
 		return gosmtp.ErrAuthRequired
+	}
+	if ss.s.refusing.Load() {
+		return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 2}, Message: "try again later"}
 	}
 	ss.from = from
 	return nil

@@ -17,7 +17,7 @@ type erasure struct{ repos }
 // order that deletes referencing rows first. The foreign keys cascade too,
 // but a host's own SQLite handle may run without foreign keys enforced.
 var userTables = []string{"refresh_tokens", "sessions", "one_time_tokens", "backup_codes", "two_factor",
-	"user_roles", "password_history", "notifications", "avatars"}
+	"user_roles", "password_history", "notifications", "avatars", "outbox_events"}
 
 func (r erasure) DeleteUser(ctx context.Context, userID string) error {
 	if !validID(userID) {
@@ -29,6 +29,9 @@ func (r erasure) DeleteUser(ctx context.Context, userID string) error {
 				return err
 			}
 		}
+		if err := r.forgetActor(ctx, userID); err != nil {
+			return err
+		}
 		res, err := r.db.NewDelete().Model((*userModel)(nil)).Where("id = ?", userID).Exec(ctx)
 		if err != nil {
 			return err
@@ -39,6 +42,18 @@ func (r erasure) DeleteUser(ctx context.Context, userID string) error {
 		return translate(err, store.ErrUserNotFound)
 	}
 	r.changed(store.Change{Kind: store.UserChanged, UserID: userID})
+	return nil
+}
+
+// forgetActor removes the user as actor or impersonator of the events
+// still in the outbox about others: the events stay, acted by nobody.
+func (r erasure) forgetActor(ctx context.Context, userID string) error {
+	for _, col := range []string{"actor_id", "impersonator_id"} {
+		if _, err := r.db.NewUpdate().Model((*eventModel)(nil)).Set("? = NULL", bun.Ident(col)).
+			Where("? = ?", bun.Ident(col), userID).Exec(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
