@@ -56,6 +56,7 @@ func groups() []group {
 		{"Lockout", lockoutCases()},
 		{"TwoFactor", twoFactorCases()},
 		{"Audit", auditCases()},
+		{"AuditReport", auditReportCases()},
 		{"Notifications", notificationCases()},
 		{"SigningKeys", signingKeyCases()},
 		{"Avatars", avatarCases()},
