@@ -75,6 +75,8 @@ type config struct {
 	eraser users.Eraser
 	// errs collects what options could not parse; New reports them.
 	errs []error
+	// auditRetentionDays is WithAuditRetention's; 0 keeps every entry.
+	auditRetentionDays int
 }
 
 func defaultConfig() config {
@@ -474,4 +476,18 @@ func (c *config) encryptionKeys() (key []byte, previous [][]byte) {
 		return nil, nil
 	}
 	return keys[0], keys[1:]
+}
+
+// WithAuditRetention makes Run delete audit entries older than days days,
+// in batches, on every instance that runs it (they share the work). A
+// negative number of days is an error from New. Default: 0, keep every
+// entry.
+func WithAuditRetention(days int) Option {
+	return func(c *config) {
+		if days < 0 {
+			c.errs = append(c.errs, fmt.Errorf("WithAuditRetention: %d days is negative", days))
+			return
+		}
+		c.auditRetentionDays = days
+	}
 }

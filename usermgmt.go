@@ -73,6 +73,9 @@ type Manager struct {
 	gdpr      *gdpr.Service
 	admin     *admin.Service
 	handler   http.Handler
+	// auditQuery and the rest of the audit and notification wiring are
+	// in audit_wiring.go.
+	auditQuery *audit.Query
 }
 
 // New builds a Manager on st. A misconfiguration fails here with an error
@@ -115,6 +118,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		SharedLimiter:  c.sharedLimiter,
 		MountPath:      c.handlerMount(),
 		CORS:           httpapi.CORS{Origins: c.corsOrigins},
+		AuditQuery:     m.auditQuery,
 	})
 	return m, nil
 }
@@ -184,6 +188,9 @@ func (m *Manager) buildServices() error {
 	// (store.Changes); the sessions service drops what it cached, so no
 	// service needs to tell another.
 	m.rbac = rbac.New(m.store, m.audit, c.now)
+	if err := m.buildAudit(); err != nil {
+		return err
+	}
 	m.gdpr, err = gdpr.New(gdpr.Config{Store: m.store, Audit: m.audit, RBAC: m.rbac, Now: c.now, Logger: c.logger})
 	if err != nil {
 		return err
@@ -289,7 +296,7 @@ const cleanupBatch = 500
 
 // Run runs the background jobs (erasing soft-deleted accounts whose
 // recovery window has passed, deleting expired sessions, spent tokens and
-// old rate-limit windows) until ctx is done. A host calls it on the instances it chooses;
+// old rate-limit windows, and audit entries past WithAuditRetention) until ctx is done. A host calls it on the instances it chooses;
 // any number may run it at once.
 func (m *Manager) Run(ctx context.Context) error {
 	t := time.NewTicker(m.cfg.cleanupEvery)
@@ -300,6 +307,9 @@ func (m *Manager) Run(ctx context.Context) error {
 		}
 		if err := m.cleanup(ctx); err != nil && ctx.Err() == nil {
 			m.cfg.logger.ErrorContext(ctx, "cleanup failed", "err", err)
+		}
+		if err := m.retainAudit(ctx); err != nil && ctx.Err() == nil {
+			m.cfg.logger.ErrorContext(ctx, "audit retention failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

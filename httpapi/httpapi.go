@@ -69,6 +69,8 @@ type Config struct {
 	// none, no cross-origin access.
 	CORS  CORS // Admin serves the /admin routes.
 	Admin *admin.Service
+	// AuditQuery serves the /audit routes.
+	AuditQuery *audit.Query
 }
 
 // DefaultMountPath is the mount path assumed when Config.MountPath is
@@ -258,6 +260,13 @@ func (a *api) routeTable() []Route {
 		{Method: "GET", Path: "/ready", handler: http.HandlerFunc(a.ready)},
 		{Method: "GET", Path: "/live", handler: http.HandlerFunc(a.live)},
 		{Method: "GET", Path: "/openapi.json", handler: http.HandlerFunc(a.openAPI)},
+
+		// Audit: the log, one user's trail, statistics, analytics, cleanup.
+		can("GET", "/audit", rbac.AuditRead, a.listAudit),
+		can("GET", "/audit/user/{userId}", rbac.AuditRead, a.userAudit),
+		can("GET", "/audit/stats", rbac.AuditRead, a.auditStats),
+		can("GET", "/audit/analytics", rbac.AuditRead, a.auditAnalytics),
+		can("POST", "/audit/cleanup", rbac.SystemManage, a.auditCleanup),
 	}
 }
 
