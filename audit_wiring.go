@@ -4,12 +4,15 @@ import (
 	"context"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/rbac"
 	"github.com/usermgmt/usermgmt/store"
 )
 
-// buildAudit builds the audit query service on the rbac permission check.
+// buildAudit builds the audit query service on the rbac permission check,
+// and the notification inbox.
 func (m *Manager) buildAudit() error {
+	m.notices = notify.NewCenter(m.store, m.cfg.now)
 	var err error
 	m.auditQuery, err = audit.NewQuery(m.audit, func(ctx context.Context, perm, action, target string) error {
 		_, err := m.rbac.Require(ctx, rbac.Permission(perm), action, target)
@@ -31,3 +34,7 @@ func (m *Manager) retainAudit(ctx context.Context) error {
 	_, err := m.auditQuery.Cleanup(store.NewContextWithActor(ctx, store.SystemActor), m.cfg.auditRetentionDays)
 	return err
 }
+
+// Notifications returns the in-app notification inbox of the user in the
+// context, and Create for the host's own notices.
+func (m *Manager) Notifications() *notify.Center { return m.notices }

@@ -76,6 +76,7 @@ type Manager struct {
 	// auditQuery and the rest of the audit and notification wiring are
 	// in audit_wiring.go.
 	auditQuery *audit.Query
+	notices    *notify.Center
 }
 
 // New builds a Manager on st. A misconfiguration fails here with an error
@@ -119,6 +120,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		MountPath:      c.handlerMount(),
 		CORS:           httpapi.CORS{Origins: c.corsOrigins},
 		AuditQuery:     m.auditQuery,
+		Notifications:  m.notices,
 	})
 	return m, nil
 }

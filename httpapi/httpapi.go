@@ -12,6 +12,7 @@ import (
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/gdpr"
+	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/ratelimit"
 	"github.com/usermgmt/usermgmt/rbac"
 	"github.com/usermgmt/usermgmt/sessions"
@@ -71,6 +72,8 @@ type Config struct {
 	Admin *admin.Service
 	// AuditQuery serves the /audit routes.
 	AuditQuery *audit.Query
+	// Notifications serves the /notifications routes.
+	Notifications *notify.Center
 }
 
 // DefaultMountPath is the mount path assumed when Config.MountPath is
@@ -267,6 +270,13 @@ func (a *api) routeTable() []Route {
 		can("GET", "/audit/stats", rbac.AuditRead, a.auditStats),
 		can("GET", "/audit/analytics", rbac.AuditRead, a.auditAnalytics),
 		can("POST", "/audit/cleanup", rbac.SystemManage, a.auditCleanup),
+
+		// Notifications: the signed-in user's inbox.
+		authed("GET", "/notifications", a.listNotifications),
+		authed("PATCH", "/notifications/{id}/read", a.markNotificationRead),
+		authed("PATCH", "/notifications/read-all", a.markAllNotificationsRead),
+		authed("DELETE", "/notifications/{id}", a.deleteNotification),
+		authed("DELETE", "/notifications", a.deleteAllNotifications),
 	}
 }
 
