@@ -57,6 +57,7 @@ func groups() []group {
 		{"TwoFactor", twoFactorCases()},
 		{"Audit", auditCases()},
 		{"AuditReport", auditReportCases()},
+		{"Devices", deviceCases()},
 		{"Notifications", notificationCases()},
 		{"SigningKeys", signingKeyCases()},
 		{"Avatars", avatarCases()},
