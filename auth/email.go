@@ -49,6 +49,11 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 		if err != nil {
 			return err
 		}
+		if action == "user.email_change" {
+			if err := s.inAppNotice(ctx, tx, t.UserID, notify.EmailChangedNotice(now)); err != nil {
+				return err
+			}
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: t.UserID, ActorID: t.UserID})
 	})
 }
@@ -163,6 +168,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 		if err := tx.Lockout().Reset(ctx, u.Email); err != nil {
 			return err
 		}
+		if err := s.inAppNotice(ctx, tx, u.ID, notify.PasswordResetNotice(now)); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.password_reset", TargetID: u.ID, ActorID: u.ID})
 	})
 	if err != nil {
@@ -200,6 +208,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
 		var err error
 		if u, err = s.setPassword(ctx, tx, u, hash, sessionID, nil); err != nil {
+			return err
+		}
+		if err := s.inAppNotice(ctx, tx, u.ID, notify.PasswordChangedNotice(s.now())); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.password_change", TargetID: u.ID})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -231,6 +232,7 @@ func (s *Service) openSession(ctx context.Context, u *store.User, in Credentials
 		}
 	}
 	var roles []string
+	newDevice := false
 	err = s.st.InTx(ctx, func(tx store.Repos) error {
 		if err := tx.Sessions().Create(ctx, sess); err != nil {
 			return err
@@ -256,6 +258,9 @@ func (s *Service) openSession(ctx context.Context, u *store.User, in Credentials
 		if roles, err = roleNames(ctx, tx, u.ID); err != nil {
 			return err
 		}
+		if newDevice, err = s.rememberDevice(ctx, tx, u, sess, in.Fingerprint); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: u.ID, ActorID: u.ID,
 			Metadata: map[string]string{"session_id": sess.ID}})
 	})
@@ -263,6 +268,9 @@ func (s *Service) openSession(ctx context.Context, u *store.User, in Credentials
 		return nil, err
 	}
 	u.LastLoginAt = &now
+	if newDevice {
+		s.mailNotice(ctx, u, notify.NewDeviceNotice(sess.DeviceName, now))
+	}
 	pair, err := s.sign(ctx, u.ID, sess.ID, roles, refresh)
 	if err != nil {
 		return nil, err

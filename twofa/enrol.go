@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
+	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -240,6 +241,9 @@ func (s *Service) turnOn(ctx context.Context, userID string, tf *store.TwoFactor
 		if err := tx.TwoFactor().ReplaceBackupCodes(ctx, userID, rows); err != nil {
 			return err
 		}
+		if _, err := notify.NewInApp(s.cfg.Now).Notify(ctx, tx, userID, notify.TwoFAEnabledNotice(string(t.Method), now)); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.enable", TargetID: userID,
 			Metadata: map[string]string{"method": string(t.Method)}})
 	})
@@ -296,6 +300,9 @@ func (s *Service) turnOff(ctx context.Context, userID string, method store.TwoFa
 			cur.TwoFactorEnabled, cur.TwoFactorMethod, cur.UpdatedAt = false, "", now
 			return nil
 		}); err != nil {
+			return err
+		}
+		if _, err := notify.NewInApp(s.cfg.Now).Notify(ctx, tx, userID, notify.TwoFADisabledNotice(string(method), now)); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.disable", TargetID: userID,

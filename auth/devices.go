@@ -1,0 +1,62 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"regexp"
+
+	"github.com/usermgmt/usermgmt/notify"
+	"github.com/usermgmt/usermgmt/store"
+)
+
+// versionRE matches the version numbers in a user agent ("126.0.6478.61",
+// "10_15_7"), which change with every browser or system update.
+var versionRE = regexp.MustCompile(`[0-9]+([._][0-9]+)*`)
+
+// deviceHash identifies the device a sign-in comes from, for the "new
+// device" notice: the X-Device-Fingerprint header when the client sends
+// one (the client's own stable device id), else the user agent without its
+// version numbers (browser and system family: an update is not a new
+// device). The IP is left out: it changes with every network. Only the
+// hash is stored.
+func deviceHash(fingerprint, userAgent string) string {
+	key := "fp\x00" + fingerprint
+	if fingerprint == "" {
+		key = "ua\x00" + versionRE.ReplaceAllString(userAgent, "")
+	}
+	h := sha256.Sum256([]byte("usermgmt/device\x00" + key))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// rememberDevice records the session's device inside tx and, when the
+// user had signed in from other devices but never from this one, creates
+// the in-app notice. It reports whether the sign-in is from a new device,
+// for the security email sent after the commit. A user's very first device
+// is not news.
+func (s *Service) rememberDevice(ctx context.Context, tx store.Repos, u *store.User, sess *store.Session, fingerprint string) (bool, error) {
+	isNew, hadOthers, err := tx.Sessions().RememberDevice(ctx, u.ID, deviceHash(fingerprint, sess.UserAgent), s.now())
+	if err != nil || !isNew || !hadOthers {
+		return false, err
+	}
+	return true, s.inAppNotice(ctx, tx, u.ID, notify.NewDeviceNotice(sess.DeviceName, s.now()))
+}
+
+// inAppNotice creates n for the user in tx unless they turned in-app
+// notices off.
+func (s *Service) inAppNotice(ctx context.Context, tx store.Repos, userID string, n notify.Notice) error {
+	_, err := notify.NewInApp(s.cfg.Now).Notify(ctx, tx, userID, n)
+	return err
+}
+
+// mailNotice mails n as a security notice when the user keeps security
+// alerts on.
+func (s *Service) mailNotice(ctx context.Context, u *store.User, n notify.Notice) {
+	if !u.Preferences.NotifySecurity {
+		return
+	}
+	data := map[string]any{"Title": n.Title, "Body": n.Body}
+	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, notify.TemplateSecurityNotice, u.Email, data); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", notify.TemplateSecurityNotice, "err", err)
+	}
+}
