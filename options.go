@@ -77,6 +77,8 @@ type config struct {
 	errs []error
 	// auditRetentionDays is WithAuditRetention's; 0 keeps every entry.
 	auditRetentionDays int
+	// stream is WithNotificationStream's; zero takes httpapi's defaults.
+	stream httpapi.StreamTiming
 }
 
 func defaultConfig() config {
@@ -489,5 +491,22 @@ func WithAuditRetention(days int) Option {
 			return
 		}
 		c.auditRetentionDays = days
+	}
+}
+
+// WithNotificationStream sets how often GET /notifications/stream sends a
+// heartbeat comment and how often it looks for notifications written by
+// other instances and checks the caller's token (the stream ends within
+// that interval of the token expiring or the session being revoked
+// elsewhere; a revocation in this process ends it at once). Keep poll at
+// most the session staleness. Non-positive durations are an error from
+// New. Default: 15 s and 2 s.
+func WithNotificationStream(heartbeat, poll time.Duration) Option {
+	return func(c *config) {
+		if heartbeat <= 0 || poll <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("WithNotificationStream: durations must be positive"))
+			return
+		}
+		c.stream = httpapi.StreamTiming{Heartbeat: heartbeat, Poll: poll}
 	}
 }

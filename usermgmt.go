@@ -121,6 +121,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		CORS:           httpapi.CORS{Origins: c.corsOrigins},
 		AuditQuery:     m.auditQuery,
 		Notifications:  m.notices,
+		Stream:         c.stream,
 	})
 	return m, nil
 }

@@ -74,6 +74,8 @@ type Config struct {
 	AuditQuery *audit.Query
 	// Notifications serves the /notifications routes.
 	Notifications *notify.Center
+	// Stream times GET /notifications/stream.
+	Stream StreamTiming
 }
 
 // DefaultMountPath is the mount path assumed when Config.MountPath is
@@ -143,6 +145,7 @@ func newAPI(cfg Config) *api {
 	if cfg.MountPath == "" {
 		cfg.MountPath = DefaultMountPath
 	}
+	cfg.Stream = cfg.Stream.withDefaults()
 	a := &api{cfg: cfg, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
 	a.mount = strings.TrimSuffix(cfg.MountPath, "/")
 	a.openAPIBody = openAPIFor(cfg.MountPath)
@@ -277,6 +280,7 @@ func (a *api) routeTable() []Route {
 		authed("PATCH", "/notifications/read-all", a.markAllNotificationsRead),
 		authed("DELETE", "/notifications/{id}", a.deleteNotification),
 		authed("DELETE", "/notifications", a.deleteAllNotifications),
+		authed("GET", "/notifications/stream", a.streamNotifications),
 	}
 }
 

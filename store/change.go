@@ -16,6 +16,9 @@ const (
 	// RolesChanged: a role's permissions changed or a role was deleted, so
 	// every holder may be affected.
 	RolesChanged
+	// NotificationCreated: an in-app notification for UserID was created,
+	// for live streams of the user's notifications to wake.
+	NotificationCreated
 )
 
 // Change is a committed write that others in the process may have cached.
