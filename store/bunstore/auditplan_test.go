@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/usermgmt/usermgmt/internal/auditgen"
 	"github.com/usermgmt/usermgmt/internal/dbtest"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -37,22 +38,6 @@ func (l *queryLog) take() []string {
 	return qs
 }
 
-// auditFilters are the filters of GET /audit (and /audit/user) whose
-// first page must come from an index.
-func auditFilters(now time.Time, actor, target string) map[string]store.AuditFilter {
-	return map[string]store.AuditFilter{
-		"none":     {},
-		"actor":    {ActorID: actor},
-		"target":   {TargetID: target},
-		"user":     {UserID: actor},
-		"action":   {Action: "auth.register"},
-		"outcome":  {Outcome: store.OutcomeDenied},
-		"ip":       {IP: "10.7.3.0"},
-		"window":   {From: now.Add(-48 * time.Hour), To: now.Add(-24 * time.Hour)},
-		"combined": {Action: "auth.login", Outcome: store.OutcomeFailure, From: now.Add(-72 * time.Hour)},
-	}
-}
-
 // TestAuditQueryPlans checks on PostgreSQL, on an analysed table of
 // 20,000 rows (enough for the planner to prefer an index to reading the
 // table), that the first page of every audit filter reads an index and
@@ -61,12 +46,12 @@ func TestAuditQueryPlans(t *testing.T) {
 	st := dbtest.Postgres(t)
 	db := st.DB()
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	fillAudit(t, db, 20_000, 30*24*time.Hour, now)
+	require.NoError(t, auditgen.Fill(context.Background(), db, 20_000, 30*24*time.Hour, now))
 	var ids []string
-	require.NoError(t, db.NewRaw(genActor(17)+" UNION ALL "+genActor(119)).Scan(context.Background(), &ids))
+	require.NoError(t, db.NewRaw(auditgen.ActorQuery(17)+" UNION ALL "+auditgen.ActorQuery(119)).Scan(context.Background(), &ids))
 	log := &queryLog{}
 	db.AddQueryHook(log)
-	for name, f := range auditFilters(now, ids[0], ids[1]) {
+	for name, f := range auditgen.Filters(now, ids[0], ids[1]) {
 		t.Run(name, func(t *testing.T) {
 			log.take()
 			_, err := st.Audit().List(context.Background(), f, store.ListRequest{Limit: 20})
