@@ -45,7 +45,9 @@ func (r auditLog) Series(ctx context.Context, q store.AuditSeries) ([]store.Audi
 		return nil, store.Validation(store.FieldError{Field: "interval", Message: "must be a whole number of seconds"})
 	}
 	start := utc(q.From).Unix()
-	bucket := "CAST(floor((extract(epoch FROM a.created_at) - ?) / ?) AS integer)"
+	// date_part, not extract: extract returns numeric, several times
+	// slower to compute on every row of the window.
+	bucket := "CAST(floor((date_part('epoch', a.created_at) - ?) / ?) AS integer)"
 	if !r.onPostgres() {
 		bucket = "(CAST(strftime('%s', a.created_at) AS integer) - ?) / ?"
 	}
