@@ -107,7 +107,7 @@ func (a *api) sendNew(r *http.Request, s *sse, feed *notify.Feed) bool {
 				return false
 			}
 		}
-		if len(items) < 100 {
+		if len(items) < notify.FeedBatch {
 			return true
 		}
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/usermgmt/usermgmt/store"
 )
 
-// feedBatch caps how many notifications one Feed.Next returns.
-const feedBatch = 100
+// FeedBatch caps how many notifications one Feed.Next returns.
+const FeedBatch = 100
 
 // feedSort is the order a Feed walks: oldest first.
 var feedSort = store.Sort{Field: "createdAt"}
@@ -91,10 +91,10 @@ func itemID(n store.Notification) string {
 func (f *Feed) Wake() <-chan struct{} { return f.wake }
 
 // Next returns the notifications created since the last call (at most
-// 100; call again while it returns that many), oldest first, and moves
-// the feed past them.
+// FeedBatch; call again while it returns that many), oldest first, and
+// moves the feed past them.
 func (f *Feed) Next(ctx context.Context) ([]FeedItem, error) {
-	p, err := f.st.Notifications().List(ctx, f.uid, store.NotificationFilter{}, store.ListRequest{Limit: feedBatch, Sort: feedSort, Cursor: f.cursor})
+	p, err := f.st.Notifications().List(ctx, f.uid, store.NotificationFilter{}, store.ListRequest{Limit: FeedBatch, Sort: feedSort, Cursor: f.cursor})
 	if err != nil {
 		return nil, err
 	}
