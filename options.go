@@ -78,6 +78,10 @@ type config struct {
 	errs []error
 	// outbox is what the outbox options set (outbox_wiring.go).
 	outbox outboxConfig
+	// auditRetentionDays is WithAuditRetention's; 0 keeps every entry.
+	auditRetentionDays int
+	// stream is WithNotificationStream's; zero takes httpapi's defaults.
+	stream httpapi.StreamTiming
 }
 
 func defaultConfig() config {
@@ -515,5 +519,36 @@ func WithWebhook(url, secret string) Option {
 			return
 		}
 		c.outbox.handlers = append(c.outbox.handlers, wh)
+	}
+}
+
+// WithAuditRetention makes Run delete audit entries older than days days,
+// in batches, on every instance that runs it (they share the work). A
+// negative number of days is an error from New. Default: 0, keep every
+// entry.
+func WithAuditRetention(days int) Option {
+	return func(c *config) {
+		if days < 0 {
+			c.errs = append(c.errs, fmt.Errorf("WithAuditRetention: %d days is negative", days))
+			return
+		}
+		c.auditRetentionDays = days
+	}
+}
+
+// WithNotificationStream sets how often GET /notifications/stream sends a
+// heartbeat comment and how often it looks for notifications written by
+// other instances and checks the caller's token (the stream ends within
+// that interval of the token expiring or the session being revoked
+// elsewhere; a revocation in this process ends it at once). Keep poll at
+// most the session staleness. Non-positive durations are an error from
+// New. Default: 15 s and 2 s.
+func WithNotificationStream(heartbeat, poll time.Duration) Option {
+	return func(c *config) {
+		if heartbeat <= 0 || poll <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("WithNotificationStream: durations must be positive"))
+			return
+		}
+		c.stream = httpapi.StreamTiming{Heartbeat: heartbeat, Poll: poll}
 	}
 }

@@ -75,6 +75,10 @@ type Manager struct {
 	admin     *admin.Service
 	outbox    *events.Dispatcher
 	handler   http.Handler
+	// auditQuery and the rest of the audit and notification wiring are
+	// in audit_wiring.go.
+	auditQuery *audit.Query
+	notices    *notify.Center
 }
 
 // New builds a Manager on st. A misconfiguration fails here with an error
@@ -117,6 +121,9 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		SharedLimiter:  c.sharedLimiter,
 		MountPath:      c.handlerMount(),
 		CORS:           httpapi.CORS{Origins: c.corsOrigins},
+		AuditQuery:     m.auditQuery,
+		Notifications:  m.notices,
+		Stream:         c.stream,
 	})
 	return m, nil
 }
@@ -186,6 +193,9 @@ func (m *Manager) buildServices() error {
 	// (store.Changes); the sessions service drops what it cached, so no
 	// service needs to tell another.
 	m.rbac = rbac.New(m.store, m.audit, c.now)
+	if err := m.buildAudit(); err != nil {
+		return err
+	}
 	m.gdpr, err = gdpr.New(gdpr.Config{Store: m.store, Audit: m.audit, RBAC: m.rbac, Now: c.now, Logger: c.logger})
 	if err != nil {
 		return err
@@ -296,9 +306,10 @@ const cleanupBatch = 500
 
 // Run runs the background jobs (delivering the outbox's events and mail,
 // erasing soft-deleted accounts whose recovery window has passed, deleting
-// expired sessions, spent tokens and old rate-limit windows) until ctx is
-// done. A host calls it on the instances it chooses; any number may run it
-// at once. Mail and events wait in the outbox until some instance runs it.
+// expired sessions, spent tokens, old rate-limit windows and audit entries
+// past WithAuditRetention) until ctx is done. A host calls it on the
+// instances it chooses; any number may run it at once. Mail and events
+// wait in the outbox until some instance runs it.
 func (m *Manager) Run(ctx context.Context) error {
 	defer m.runOutbox(ctx)()
 	t := time.NewTicker(m.cfg.cleanupEvery)
@@ -309,6 +320,9 @@ func (m *Manager) Run(ctx context.Context) error {
 		}
 		if err := m.cleanup(ctx); err != nil && ctx.Err() == nil {
 			m.cfg.logger.ErrorContext(ctx, "cleanup failed", "err", err)
+		}
+		if err := m.retainAudit(ctx); err != nil && ctx.Err() == nil {
+			m.cfg.logger.ErrorContext(ctx, "audit retention failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -55,6 +55,11 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 		if err := s.events.Emit(ctx, tx, t.UserID, events.UserUpdated{Fields: fields}); err != nil {
 			return err
 		}
+		if action == "user.email_change" {
+			if err := s.inAppNotice(ctx, tx, t.UserID, notify.EmailChangedNotice(now)); err != nil {
+				return err
+			}
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: t.UserID, ActorID: t.UserID})
 	})
 }
@@ -123,6 +128,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 		if err := s.mailPasswordChanged(ctx, tx, u); err != nil {
 			return err
 		}
+		if err := s.inAppNotice(ctx, tx, u.ID, notify.PasswordResetNotice(now)); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.password_reset", TargetID: u.ID, ActorID: u.ID})
 	})
 	return err
@@ -162,6 +170,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 			return err
 		}
 		if err := s.mailPasswordChanged(ctx, tx, u); err != nil {
+			return err
+		}
+		if err := s.inAppNotice(ctx, tx, u.ID, notify.PasswordChangedNotice(s.now())); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "auth.password_change", TargetID: u.ID})

@@ -268,6 +268,9 @@ func (s *Service) openSession(ctx context.Context, u *store.User, in Credentials
 		if err := s.events.Emit(ctx, tx, u.ID, events.LoginSucceeded{SessionID: sess.ID}); err != nil {
 			return err
 		}
+		if err := s.rememberDevice(ctx, tx, u, sess, in.Fingerprint); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: u.ID, ActorID: u.ID,
 			Metadata: map[string]string{"session_id": sess.ID}})
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/gdpr"
+	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/ratelimit"
 	"github.com/usermgmt/usermgmt/rbac"
 	"github.com/usermgmt/usermgmt/sessions"
@@ -69,6 +70,12 @@ type Config struct {
 	// none, no cross-origin access.
 	CORS  CORS // Admin serves the /admin routes.
 	Admin *admin.Service
+	// AuditQuery serves the /audit routes.
+	AuditQuery *audit.Query
+	// Notifications serves the /notifications routes.
+	Notifications *notify.Center
+	// Stream times GET /notifications/stream.
+	Stream StreamTiming
 }
 
 // DefaultMountPath is the mount path assumed when Config.MountPath is
@@ -138,6 +145,7 @@ func newAPI(cfg Config) *api {
 	if cfg.MountPath == "" {
 		cfg.MountPath = DefaultMountPath
 	}
+	cfg.Stream = cfg.Stream.withDefaults()
 	a := &api{cfg: cfg, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
 	a.mount = strings.TrimSuffix(cfg.MountPath, "/")
 	a.openAPIBody = openAPIFor(cfg.MountPath)
@@ -258,6 +266,21 @@ func (a *api) routeTable() []Route {
 		{Method: "GET", Path: "/ready", handler: http.HandlerFunc(a.ready)},
 		{Method: "GET", Path: "/live", handler: http.HandlerFunc(a.live)},
 		{Method: "GET", Path: "/openapi.json", handler: http.HandlerFunc(a.openAPI)},
+
+		// Audit: the log, one user's trail, statistics, analytics, cleanup.
+		can("GET", "/audit", rbac.AuditRead, a.listAudit),
+		can("GET", "/audit/user/{userId}", rbac.AuditRead, a.userAudit),
+		can("GET", "/audit/stats", rbac.AuditRead, a.auditStats),
+		can("GET", "/audit/analytics", rbac.AuditRead, a.auditAnalytics),
+		can("POST", "/audit/cleanup", rbac.SystemManage, a.auditCleanup),
+
+		// Notifications: the signed-in user's inbox.
+		authed("GET", "/notifications", a.listNotifications),
+		authed("PATCH", "/notifications/{id}/read", a.markNotificationRead),
+		authed("PATCH", "/notifications/read-all", a.markAllNotificationsRead),
+		authed("DELETE", "/notifications/{id}", a.deleteNotification),
+		authed("DELETE", "/notifications", a.deleteAllNotifications),
+		authed("GET", "/notifications/stream", a.streamNotifications),
 	}
 }
 

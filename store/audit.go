@@ -55,8 +55,18 @@ type AuditStore interface {
 	List(ctx context.Context, f AuditFilter, r ListRequest) (Page[AuditEntry], error)
 	// Count returns how many entries match f.
 	Count(ctx context.Context, f AuditFilter) (int, error)
-	// DeleteBefore deletes at most limit entries older than cutoff and
-	// returns how many.
+	// Stats counts the entries of [from, to) by action and outcome,
+	// ordered by action, then outcome.
+	Stats(ctx context.Context, from, to time.Time) ([]AuditCount, error)
+	// Series counts entries per bucket as q asks, in one pass over the
+	// window. It returns the buckets that count anything, by index; a
+	// Bucket that is not a positive whole number of seconds is a
+	// Validation naming "interval".
+	Series(ctx context.Context, q AuditSeries) ([]AuditBucket, error)
+	// DeleteBefore deletes at most limit entries older than cutoff, the
+	// oldest first, and returns how many. Concurrent calls (several
+	// instances) delete different entries rather than waiting on each
+	// other where the database can skip locked rows.
 	DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	// Pseudonymize rewrites every entry that names the user: the user's
 	// id, as actor, target or impersonator, becomes pseudonym (the same for

@@ -19,6 +19,9 @@ const (
 	// EventsAppended: the transaction wrote events to the outbox, so a
 	// dispatcher of this process can deliver them at once.
 	EventsAppended
+	// NotificationCreated: an in-app notification for UserID was created,
+	// for live streams of the user's notifications to wake.
+	NotificationCreated
 )
 
 // Change is a committed write that others in the process may have cached.

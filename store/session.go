@@ -56,4 +56,10 @@ type SessionStore interface {
 	// DeleteStale deletes at most limit sessions that expired or were
 	// revoked before cutoff, with their refresh tokens, and returns how many.
 	DeleteStale(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// RememberDevice records that the user signed in from the device
+	// identified by deviceHash (a hash, never a raw header). isNew reports
+	// that it was not known before; hadOthers that the user had signed in
+	// from another known device already. Concurrent calls for one device
+	// report it new at most once.
+	RememberDevice(ctx context.Context, userID, deviceHash string, at time.Time) (isNew, hadOthers bool, err error)
 }

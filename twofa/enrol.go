@@ -11,6 +11,7 @@ import (
 
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/events"
+	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -244,6 +245,9 @@ func (s *Service) turnOn(ctx context.Context, userID string, tf *store.TwoFactor
 		if err := s.notice(ctx, tx, cur, true, tf.Method, now); err != nil {
 			return err
 		}
+		if _, err := notify.NewInApp(s.cfg.Now).Notify(ctx, tx, userID, notify.TwoFAEnabledNotice(string(t.Method), now)); err != nil {
+			return err
+		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.enable", TargetID: userID,
 			Metadata: map[string]string{"method": string(t.Method)}})
 	})
@@ -304,6 +308,9 @@ func (s *Service) turnOff(ctx context.Context, userID string, method store.TwoFa
 			return err
 		}
 		if err := s.notice(ctx, tx, u, false, method, now); err != nil {
+			return err
+		}
+		if _, err := notify.NewInApp(s.cfg.Now).Notify(ctx, tx, userID, notify.TwoFADisabledNotice(string(method), now)); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.disable", TargetID: userID,

@@ -177,6 +177,11 @@ func (r auditLog) DeleteBefore(ctx context.Context, cutoff time.Time, limit int)
 	err := r.write(func() error {
 		ids := r.db.NewSelect().Model((*auditModel)(nil)).Column("id").
 			Where("created_at < ?", utc(cutoff)).OrderExpr("created_at").Limit(limit)
+		if r.onPostgres() {
+			// Instances cleaning up at once take different batches
+			// instead of queueing on the same rows.
+			ids = ids.For("UPDATE SKIP LOCKED")
+		}
 		res, err := r.db.NewDelete().Model((*auditModel)(nil)).Where("id IN (?)", ids).Exec(ctx)
 		if err != nil {
 			return err

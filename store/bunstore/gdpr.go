@@ -17,7 +17,7 @@ type erasure struct{ repos }
 // order that deletes referencing rows first. The foreign keys cascade too,
 // but a host's own SQLite handle may run without foreign keys enforced.
 var userTables = []string{"refresh_tokens", "sessions", "one_time_tokens", "backup_codes", "two_factor",
-	"user_roles", "password_history", "notifications", "avatars", "outbox_events"}
+	"user_roles", "password_history", "notifications", "avatars", "outbox_events", "known_devices"}
 
 func (r erasure) DeleteUser(ctx context.Context, userID string) error {
 	if !validID(userID) {

@@ -43,6 +43,7 @@ func (r notifications) Create(ctx context.Context, n *store.Notification) error 
 	if foreignKeyViolation(err) || invalidInput(err) {
 		return store.ErrUserNotFound.Wrap(err)
 	}
+	r.changedIf(err, store.Change{Kind: store.NotificationCreated, UserID: n.UserID})
 	return translate(err, nil)
 }
 

@@ -80,6 +80,9 @@ func testChangesOfWrites(t *testing.T, st store.Store) {
 			return err
 		}, nil},
 		{"RoleDelete", func() error { return st.Roles().Delete(ctx(t), role.ID) }, []store.Change{{Kind: store.RolesChanged}}},
+		{"NotificationCreate", func() error {
+			return st.Notifications().Create(ctx(t), &store.Notification{UserID: u.ID, Type: "test.notice", Title: "t", CreatedAt: base})
+		}, []store.Change{{Kind: store.NotificationCreated, UserID: u.ID}}},
 		{"Delete", func() error { return st.Users().Delete(ctx(t), u.ID) }, []store.Change{userChanged}},
 		{"Failed", func() error {
 			_, err := st.Users().Update(ctx(t), missingID, func(*store.User) error { return nil })

@@ -56,6 +56,8 @@ func groups() []group {
 		{"Lockout", lockoutCases()},
 		{"TwoFactor", twoFactorCases()},
 		{"Audit", auditCases()},
+		{"AuditReport", auditReportCases()},
+		{"Devices", deviceCases()},
 		{"Notifications", notificationCases()},
 		{"SigningKeys", signingKeyCases()},
 		{"Avatars", avatarCases()},
