@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// refreshScript is what one refresh asks of PostgreSQL, as the bunstore
+// sends it (see store/bunstore/rotate.go): the statements, their shape and
+// their round trips, with pgbench variables where the Go code has values.
+// Client c spends, in order, the seeded tokens whose hash is
+// md5("c-i"), so every transaction spends a live token and writes the new
+// token and the audit row, as a successful refresh does.
+const refreshScript = `\set i :i + 1
+SELECT id, session_id, user_id, hash, created_at, expires_at, used_at FROM refresh_tokens WHERE hash = decode(md5(:client_id::text || '-' || :i::text), 'hex') \gset t_
+WITH spent AS (
+	UPDATE refresh_tokens SET used_at = now() WHERE id = :t_id::uuid AND used_at IS NULL RETURNING id
+), token AS (
+	INSERT INTO refresh_tokens (id, session_id, user_id, hash, created_at, expires_at)
+	SELECT gen_random_uuid(), :t_session_id::uuid, :t_user_id::uuid, sha256(random()::text::bytea), now(), now() + interval '30 days' FROM spent RETURNING id
+), entry AS (
+	INSERT INTO audit_log (id, actor_id, impersonator_id, action, target_id, outcome, ip, user_agent, request_id, metadata, created_at)
+	SELECT gen_random_uuid(), :t_user_id::uuid, NULL, 'auth.refresh', :t_user_id::uuid, 'success', '127.0.0.1', 'Go-http-client/1.1', 'pgbench', '{"session_id":"' || :t_session_id::text || '"}', now() FROM spent RETURNING id
+)
+SELECT count(*) FROM spent;
+`
+
+// seedPgbench stores perClient live refresh tokens for each of conc
+// pgbench clients in the session sessionID of userID.
+func seedPgbench(ctx context.Context, db *bun.DB, sessionID, userID string, conc, perClient int) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO refresh_tokens (id, session_id, user_id, hash, created_at, expires_at)
+		SELECT gen_random_uuid(), ?, ?, decode(md5(c::text || '-' || i::text), 'hex'), now(), now() + interval '30 days'
+		FROM generate_series(0, ?) AS c, generate_series(1, ?) AS i`, sessionID, userID, conc-1, perClient)
+	return err
+}
+
+var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+// pgbench runs refreshScript with conc clients for dur and returns the
+// transactions per second. Each client's counter starts at start, so
+// successive runs spend fresh tokens.
+func pgbench(dsn string, conc int, dur time.Duration, start int) (float64, error) {
+	dir, err := os.MkdirTemp("", "loadtest-pgbench")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	script := filepath.Join(dir, "refresh.sql")
+	if err := os.WriteFile(script, []byte(refreshScript), 0o600); err != nil {
+		return 0, err
+	}
+	out, err := exec.Command("pgbench", "-n", "-M", "extended", "-c", strconv.Itoa(conc), "-j", "2",
+		"-T", strconv.Itoa(int(dur.Seconds())), "-D", "i="+strconv.Itoa(start), "-f", script, dsn).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("pgbench: %w: %s", err, out)
+	}
+	m := tpsLine.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("pgbench: no tps in %s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
