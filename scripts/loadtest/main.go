@@ -123,7 +123,8 @@ func run(ctx context.Context, o options) error {
 		}
 		chains[i], first = res.Tokens.RefreshToken, res.Tokens
 	}
-	perClient := int(float64(o.rounds)*o.dur.Seconds()*20_000) / o.conc
+	// Enough tokens for 8,000 refreshes a second in every round.
+	perClient := int(float64(o.rounds)*o.dur.Seconds()*8_000) / o.conc
 	if err := seedPgbench(ctx, m.Store().(*bunstore.Store).DB(), first.SessionID, u.ID, o.conc, perClient); err != nil {
 		return err
 	}
