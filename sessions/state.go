@@ -122,7 +122,7 @@ func (s *Service) forget(c store.Change) {
 		s.cache.dropSession(c.SessionID)
 	case store.UserChanged, store.UserSessionsRevoked:
 		s.cache.dropUser(c.UserID)
-	case store.RolesChanged:
+	case store.RolesChanged, store.ChangesMissed:
 		s.cache.clear()
 	}
 }
