@@ -156,7 +156,7 @@ func run(ctx context.Context, o options) error {
 		{"profile", getWorker(full+"/api/v1/users/profile", first.AccessToken)},
 		{"refresh", refreshWorker(full+"/api/v1/auth/refresh", chains)},
 	}
-	if err := rounds(o, url, targets, perClient); err != nil {
+	if err := rounds(o, url, first.SessionID, u.ID, targets, perClient); err != nil {
 		return err
 	}
 	if o.revocations == 0 {
@@ -185,7 +185,7 @@ type target struct {
 // the order so that drift on a shared machine (checkpoints, other
 // processes) hits every side of each ratio alike; the medians are the
 // result.
-func rounds(o options, url string, targets []target, perClient int) error {
+func rounds(o options, url, sessionID, userID string, targets []target, perClient int) error {
 	fmt.Printf("%d connections, %s per measurement, %d rounds\n", o.conc, o.dur, o.rounds)
 	var profile, bare, refresh, pgb, rBare, rRefresh, p99 []float64
 	const steps = 4
@@ -194,7 +194,7 @@ func rounds(o options, url string, targets []target, perClient int) error {
 		for k := 0; k < steps; k++ {
 			j := (i + k) % steps
 			if j == steps-1 {
-				tps, err := pgbench(url, o.conc, o.dur, i*perClient/o.rounds)
+				tps, err := pgbench(url, sessionID, userID, o.conc, o.dur, i*perClient/o.rounds)
 				if err != nil {
 					return err
 				}
