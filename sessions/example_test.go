@@ -68,3 +68,43 @@ func Example() {
 	// revoked: 1
 	// phone live: false laptop live: true
 }
+
+// The user row is cached beside the session state, and a change this
+// process writes shows in the next read.
+func ExampleService_User() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "sessions-example")
+	defer os.RemoveAll(dir)
+	st, err := bunstore.Open(ctx, "sqlite://"+filepath.Join(dir, "users.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		log.Fatal(err)
+	}
+	svc, err := sessions.New(sessions.Config{Store: st, Audit: audit.New(st, nil), Staleness: time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer svc.Close()
+	u := &store.User{Email: "ada@example.com", Bio: "mathematician"}
+	if err := st.Users().Create(ctx, u); err != nil {
+		log.Fatal(err)
+	}
+	bio := func() string {
+		got, _, err := svc.User(ctx, u.ID) // from the cache once loaded
+		if err != nil {
+			log.Fatal(err)
+		}
+		return got.Bio
+	}
+	fmt.Println(bio())
+	if _, err := st.Users().Update(ctx, u.ID, func(u *store.User) error { u.Bio = "analyst"; return nil }); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(bio())
+	// Output:
+	// mathematician
+	// analyst
+}
