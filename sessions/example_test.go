@@ -18,16 +18,8 @@ import (
 // announces the change and the service drops what it knew.
 func Example() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "sessions-example")
-	defer os.RemoveAll(dir)
-	st, err := bunstore.Open(ctx, "sqlite://"+filepath.Join(dir, "users.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		log.Fatal(err)
-	}
+	st, done := exampleStore(ctx)
+	defer done()
 	now := time.Now().UTC()
 	svc, err := sessions.New(sessions.Config{Store: st, Audit: audit.New(st, nil), Staleness: time.Hour})
 	if err != nil {
@@ -73,16 +65,8 @@ func Example() {
 // process writes shows in the next read.
 func ExampleService_User() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "sessions-example")
-	defer os.RemoveAll(dir)
-	st, err := bunstore.Open(ctx, "sqlite://"+filepath.Join(dir, "users.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		log.Fatal(err)
-	}
+	st, done := exampleStore(ctx)
+	defer done()
 	svc, err := sessions.New(sessions.Config{Store: st, Audit: audit.New(st, nil), Staleness: time.Hour})
 	if err != nil {
 		log.Fatal(err)
@@ -107,4 +91,24 @@ func ExampleService_User() {
 	// Output:
 	// mathematician
 	// analyst
+}
+
+// exampleStore opens a migrated SQLite store in a temporary directory;
+// done closes and removes it.
+func exampleStore(ctx context.Context) (st *bunstore.Store, done func()) {
+	dir, err := os.MkdirTemp("", "sessions-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	st, err = bunstore.Open(ctx, "sqlite://"+filepath.Join(dir, "users.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		log.Fatal(err)
+	}
+	return st, func() {
+		st.Close()
+		os.RemoveAll(dir)
+	}
 }

@@ -157,15 +157,7 @@ func (c *stateCache) put(st *State, epoch uint64) {
 	if c.drops != epoch {
 		return
 	}
-	if len(c.items) >= c.max {
-		n := 0
-		for id, old := range c.items {
-			c.remove(id, old)
-			if n++; n >= c.max/2 {
-				break
-			}
-		}
-	}
+	dropHalfWhenFull(c.items, c.max, c.remove)
 	c.items[st.SessionID] = st
 	ids := c.byUser[st.UserID]
 	if ids == nil {
@@ -218,16 +210,23 @@ func (c *stateCache) putUser(a *account, epoch uint64) {
 	if c.drops != epoch {
 		return
 	}
-	if len(c.users) >= c.max {
-		n := 0
-		for id := range c.users {
-			delete(c.users, id)
-			if n++; n >= c.max/2 {
-				break
-			}
+	dropHalfWhenFull(c.users, c.max, func(id string, _ *account) { delete(c.users, id) })
+	c.users[a.user.ID] = a
+}
+
+// dropHalfWhenFull drops an arbitrary half of m, through drop, when it
+// holds limit entries: Go randomises where map iteration starts.
+func dropHalfWhenFull[V any](m map[string]V, limit int, drop func(string, V)) {
+	if len(m) < limit {
+		return
+	}
+	n := 0
+	for id, v := range m {
+		drop(id, v)
+		if n++; n >= limit/2 {
+			break
 		}
 	}
-	c.users[a.user.ID] = a
 }
 
 func (c *stateCache) remove(id string, st *State) {
