@@ -188,7 +188,8 @@ func (m *Manager) buildServices() error {
 	if err != nil {
 		return err
 	}
-	m.users = users.New(users.Config{Store: m.store, Audit: m.audit, Auth: m.auth, Now: c.now, Logger: c.logger})
+	m.users = users.New(users.Config{Store: m.store, Audit: m.audit, Auth: m.auth, Now: c.now, Logger: c.logger,
+		Cache: m.sessions})
 	// The store announces every change to a user, a role or a session
 	// (store.Changes); the sessions service drops what it cached, so no
 	// service needs to tell another.

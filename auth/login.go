@@ -227,10 +227,11 @@ func (s *Service) openSession(ctx context.Context, u *store.User, in Credentials
 		UserAgent: req.UserAgent, FingerprintHash: hashFingerprint(in.Fingerprint),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionLifetime),
 	}
-	refresh, err := newSecret(s.cfg.Random)
+	secret, err := newSecret(s.cfg.Random)
 	if err != nil {
 		return nil, err
 	}
+	var refresh string
 	// Re-hash while the password is at hand, outside the transaction: a
 	// slow hash must not hold the write lock.
 	rehashed := ""
@@ -244,6 +245,7 @@ func (s *Service) openSession(ctx context.Context, u *store.User, in Credentials
 		if err := tx.Sessions().Create(ctx, sess); err != nil {
 			return err
 		}
+		refresh = refreshToken(sess.ID, secret)
 		if err := s.createRefresh(ctx, tx, sess.ID, u.ID, sess.ExpiresAt, refresh, now); err != nil {
 			return err
 		}

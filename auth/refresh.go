@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
@@ -15,19 +16,21 @@ import (
 // and its legitimate twin cannot both live. Of parallel refreshes with one
 // token exactly one wins. A refused refresh spends nothing.
 //
-// The session, the user's status and roles come from the same cache as
-// Authenticate, within the staleness bound, so a refresh costs one read and
-// one short transaction.
+// A refresh token names its session, whose state (live or not, the user's
+// status and roles) comes from the same cache as Authenticate, within the
+// staleness bound; the token is then found, spent and replaced, with the
+// audit row, in one statement: a refresh costs one round trip on
+// PostgreSQL.
 func (s *Service) Refresh(ctx context.Context, token, fingerprint string) (*TokenPair, error) {
 	if token == "" {
 		return nil, store.Validation(store.FieldError{Field: "refreshToken", Message: "is required"})
 	}
-	rt, err := s.st.RefreshTokens().ByHash(ctx, hashSecret(token))
+	sessionID, err := s.refreshSession(ctx, token)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	st, err := s.sessions.State(ctx, rt.SessionID)
+	st, err := s.sessions.State(ctx, sessionID)
 	if errors.Is(err, store.ErrUnauthenticated) {
 		return nil, store.ErrInvalidRefreshToken
 	}
@@ -37,35 +40,54 @@ func (s *Service) Refresh(ctx context.Context, token, fingerprint string) (*Toke
 	if !st.Active(now) || !sameFingerprint(st.FingerprintHash, fingerprint) {
 		return nil, store.ErrInvalidRefreshToken
 	}
-	if rt.UsedAt != nil {
-		return nil, s.reused(ctx, rt, now.Sub(*rt.UsedAt))
-	}
-	if !now.Before(rt.ExpiresAt) {
-		return nil, store.ErrInvalidRefreshToken
-	}
 	if s.cfg.IdleTimeout > 0 && now.Sub(st.LastSeenAt) > s.cfg.IdleTimeout {
-		if err := s.revoke(ctx, rt.SessionID, rt.UserID, "idle", "session.expire"); err != nil {
+		if err := s.revoke(ctx, sessionID, st.UserID, "idle", "session.expire"); err != nil {
 			return nil, err
 		}
 		return nil, store.ErrInvalidRefreshToken
 	}
-	next, err := newSecret(s.cfg.Random)
+	secret, err := newSecret(s.cfg.Random)
 	if err != nil {
 		return nil, err
 	}
-	// Spending the old token, storing the new one and the audit row are one
-	// atomic step (one statement on PostgreSQL).
-	entry := s.audit.Prepare(ctx, audit.Entry{Action: "auth.refresh", TargetID: rt.UserID, ActorID: rt.UserID,
-		Metadata: map[string]string{"session_id": rt.SessionID}})
-	err = s.st.RefreshTokens().Rotate(ctx, rt.ID, now, s.newRefresh(rt.SessionID, rt.UserID, st.ExpiresAt, next, now), &entry)
-	if errors.Is(err, store.ErrInvalidRefreshToken) {
-		// Another request spent the token a moment ago.
-		return nil, s.reused(ctx, rt, 0)
-	}
+	next := refreshToken(sessionID, secret)
+	entry := s.audit.Prepare(ctx, audit.Entry{Action: "auth.refresh", TargetID: st.UserID, ActorID: st.UserID,
+		Metadata: map[string]string{"session_id": sessionID}})
+	old, rotated, err := s.st.RefreshTokens().Rotate(ctx, hashSecret(token), sessionID, now,
+		s.newRefresh(sessionID, st.UserID, st.ExpiresAt, next, now), &entry)
 	if err != nil {
 		return nil, err
 	}
-	return s.sign(ctx, rt.UserID, rt.SessionID, st.Roles, next)
+	switch {
+	case rotated:
+		return s.sign(ctx, st.UserID, sessionID, st.Roles, next)
+	case old.UsedAt != nil:
+		return nil, s.reused(ctx, old, now.Sub(*old.UsedAt))
+	case !now.Before(old.ExpiresAt):
+		return nil, store.ErrInvalidRefreshToken
+	}
+	// Another request spent the token a moment ago.
+	return nil, s.reused(ctx, old, 0)
+}
+
+// refreshToken is what a client holds: the session's id, then the secret.
+// Naming the session lets a refresh check the session's cached state
+// before the one statement that spends the token; the id is no secret
+// (the access token and the session list show it), the 256 random bits
+// are, and only the whole token's hash is stored.
+func refreshToken(sessionID, secret string) string { return sessionID + "." + secret }
+
+// refreshSession returns the session a refresh token names. A token
+// issued before tokens named their session is looked up by its hash.
+func (s *Service) refreshSession(ctx context.Context, token string) (string, error) {
+	if id, _, ok := strings.Cut(token, "."); ok {
+		return id, nil
+	}
+	rt, err := s.st.RefreshTokens().ByHash(ctx, hashSecret(token))
+	if err != nil {
+		return "", err
+	}
+	return rt.SessionID, nil
 }
 
 // reused handles a spent refresh token: within the grace it is a client's

@@ -2,7 +2,9 @@ package auth_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,6 +210,40 @@ func TestServiceRefresh(t *testing.T) {
 			requireCode(t, store.ErrValidation, err)
 			_, err = e.svc.Refresh(ctx, "no-such-token", "")
 			requireCode(t, store.ErrInvalidRefreshToken, err)
+		})
+
+		t.Run("NamesItsSession", func(t *testing.T) {
+			e := newSvcEnv(t, st, nil)
+			e.register("ref-name@example.com", "")
+			p1 := e.login("ref-name@example.com", svcPassword)
+			p2 := e.login("ref-name@example.com", svcPassword)
+			sid, secret, ok := strings.Cut(p1.RefreshToken, ".")
+			require.True(t, ok)
+			assert.Equal(t, p1.SessionID, sid)
+			// The secret is bound to its session: under another live
+			// session, or under garbage, it is an unknown token.
+			for _, forged := range []string{p2.SessionID + "." + secret, "not-a-session." + secret, "." + secret} {
+				_, err := e.svc.Refresh(ctx, forged, "")
+				requireCode(t, store.ErrInvalidRefreshToken, err)
+			}
+			_, err := e.svc.Refresh(ctx, p1.RefreshToken, "")
+			require.NoError(t, err, "the forgeries spent nothing")
+		})
+
+		t.Run("TokenOfEarlierFormat", func(t *testing.T) {
+			e := newSvcEnv(t, st, nil)
+			u := e.register("ref-legacy@example.com", "")
+			p1 := e.login("ref-legacy@example.com", svcPassword)
+			// Issued before tokens named their session: the bare secret.
+			legacy := "bare-secret-of-an-earlier-version"
+			h := sha256.Sum256([]byte(legacy))
+			now := e.clock.Now()
+			require.NoError(t, st.RefreshTokens().Create(ctx, &store.RefreshToken{
+				SessionID: p1.SessionID, UserID: u.ID, Hash: h[:], CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+			p2, err := e.svc.Refresh(ctx, legacy, "")
+			require.NoError(t, err)
+			assert.Equal(t, p1.SessionID, p2.SessionID)
+			assert.True(t, strings.HasPrefix(p2.RefreshToken, p1.SessionID+"."), "its successor names the session")
 		})
 
 		t.Run("ReuseRevokesSession", func(t *testing.T) {

@@ -110,6 +110,7 @@ type Tokens struct {
 	keyRefresh time.Duration
 	now        func() time.Time
 	alg        jwa.SignatureAlgorithm
+	signer     jws.Signer
 	verifier   jws.Verifier
 	static     bool     // Keys or Secret given: the store holds no keys
 	sealKeys   [][]byte // EncryptionKeys: the first seals store-held keys
@@ -185,6 +186,9 @@ func (t *Tokens) configure(cfg TokenConfig) error {
 		return err
 	}
 	t.verifier = v
+	if t.signer, err = jws.NewSigner(t.alg); err != nil {
+		return err
+	}
 
 	switch {
 	case t.alg == jwa.HS256 && len(cfg.Secret) < minSecretLen:
@@ -271,18 +275,43 @@ func (t *Tokens) Issue(ctx context.Context, c Claims) (token string, claims Clai
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("auth: issue token: %w", err)
 	}
-	hdr := jws.NewHeaders()
-	if err := hdr.Set(jws.KeyIDKey, ks.signer.kid); err != nil {
-		return "", Claims{}, fmt.Errorf("auth: issue token: %w", err)
-	}
-	if err := hdr.Set(jws.TypeKey, "JWT"); err != nil {
-		return "", Claims{}, fmt.Errorf("auth: issue token: %w", err)
-	}
-	signed, err := jws.Sign(payload, jws.WithKey(t.alg, ks.signer.private, jws.WithProtectedHeaders(hdr)))
+	signed, err := t.sign(ks.signer, payload)
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("auth: sign token: %w", err)
 	}
-	return string(signed), c, nil
+	return signed, c, nil
+}
+
+// issuedHeader is the protected header of every access token issued.
+type issuedHeader struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	Typ string `json:"typ"`
+}
+
+// sign returns the compact JWS of payload (RFC 7515, section 7.1) signed
+// by k. The signature itself is jwx's (t.signer, for t.alg); only the
+// serialisation is done here, because jws.Sign's general path (a header
+// map, options, a message object) cost a refresh about a sixth of its CPU
+// for a header that never varies but for the kid.
+func (t *Tokens) sign(k *tokenKey, payload []byte) (string, error) {
+	hdr, err := json.Marshal(issuedHeader{Alg: t.alg.String(), Kid: k.kid, Typ: "JWT"})
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawURLEncoding
+	n := enc.EncodedLen(len(hdr)) + 1 + enc.EncodedLen(len(payload))
+	buf := make([]byte, n, n+1+enc.EncodedLen(128))
+	enc.Encode(buf, hdr)
+	buf[enc.EncodedLen(len(hdr))] = '.'
+	enc.Encode(buf[enc.EncodedLen(len(hdr))+1:], payload)
+	sig, err := t.signer.Sign(buf, k.private)
+	if err != nil {
+		return "", err
+	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf), nil
 }
 
 // Verify checks token and returns its claims. An expired token (which is

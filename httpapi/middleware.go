@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/binary"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -219,29 +218,3 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer (to
 // flush streamed exports).
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// accessLog logs one line per request. It logs the path but never the
-// query string, which may carry tokens.
-func (a *api) accessLog(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rw := &responseWriter{ResponseWriter: w}
-		next.ServeHTTP(rw, r)
-		level := slog.LevelInfo
-		if rw.status >= 500 {
-			level = slog.LevelError
-		}
-		if !a.log.Enabled(r.Context(), level) {
-			return
-		}
-		a.log.LogAttrs(r.Context(), level, "request",
-			slog.String("request_id", requestID(r.Context())),
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", rw.status),
-			slog.Int("bytes", rw.bytes),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("ip", store.RequestFromContext(r.Context()).IP),
-		)
-	})
-}

@@ -52,7 +52,7 @@ func (s *Service) State(ctx context.Context, sessionID string) (*State, error) {
 		return st, nil
 	}
 	epoch := s.cache.epoch()
-	st, err := s.load(ctx, sessionID, now)
+	st, err := s.load(ctx, sessionID, now, epoch)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (s *Service) State(ctx context.Context, sessionID string) (*State, error) {
 	return st, nil
 }
 
-func (s *Service) load(ctx context.Context, sessionID string, now time.Time) (*State, error) {
+func (s *Service) load(ctx context.Context, sessionID string, now time.Time, epoch uint64) (*State, error) {
 	sess, err := s.st.Sessions().ByID(ctx, sessionID)
 	if errors.Is(err, store.ErrSessionNotFound) {
 		return nil, store.ErrUnauthenticated
@@ -70,28 +70,19 @@ func (s *Service) load(ctx context.Context, sessionID string, now time.Time) (*S
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.st.Users().ByID(ctx, sess.UserID)
+	u, err := s.account(ctx, sess.UserID, now, epoch)
 	if errors.Is(err, store.ErrUserNotFound) {
 		return nil, store.ErrUnauthenticated
 	}
 	if err != nil {
 		return nil, err
 	}
-	roles, err := s.st.Roles().RolesOf(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
 	st := &State{
 		SessionID: sess.ID, UserID: sess.UserID, FingerprintHash: sess.FingerprintHash,
 		ExpiresAt: sess.ExpiresAt, LastSeenAt: sess.LastSeenAt, Revoked: sess.RevokedAt != nil,
-		UserActive: canHoldSession(u, now), Roles: make([]string, 0, len(roles)),
-		Permissions: map[string]bool{}, loadedAt: now,
-	}
-	for _, r := range roles {
-		st.Roles = append(st.Roles, r.Name)
-		for _, p := range r.Permissions {
-			st.Permissions[p] = true
-		}
+		UserActive: canHoldSession(&u.user, now), Roles: u.roles, Permissions: u.permissions,
+		// The state is as old as the oldest fact in it.
+		loadedAt: u.loadedAt,
 	}
 	if now.Sub(sess.LastSeenAt) >= lastSeenEvery && st.Active(now) {
 		if err := s.st.Sessions().Touch(ctx, sess.ID, now, ""); err != nil {
@@ -122,25 +113,28 @@ func (s *Service) forget(c store.Change) {
 		s.cache.dropSession(c.SessionID)
 	case store.UserChanged, store.UserSessionsRevoked:
 		s.cache.dropUser(c.UserID)
-	case store.RolesChanged:
+	case store.RolesChanged, store.ChangesMissed:
 		s.cache.clear()
 	}
 }
 
-// stateCache is a bounded map of session states, indexed by user. When
-// full it drops an arbitrary half: entries are cheap to reload, and the
-// bound only guards memory. Its epoch counts drops, so that a state loaded
-// while a change was announced is not cached (it may predate the change).
+// stateCache is a bounded map of session states, indexed by user, beside
+// a bounded map of user rows with their roles. When a map is full it
+// drops an arbitrary half: entries are cheap to reload, and the bound only
+// guards memory. Its epoch counts drops, so that what was loaded while a
+// change was announced is not cached (it may predate the change).
 type stateCache struct {
 	mu     sync.RWMutex
 	max    int
 	items  map[string]*State
 	drops  uint64
 	byUser map[string]map[string]struct{}
+	users  map[string]*account
 }
 
 func newStateCache(max int) *stateCache {
-	return &stateCache{max: max, items: make(map[string]*State), byUser: make(map[string]map[string]struct{})}
+	return &stateCache{max: max, items: make(map[string]*State), byUser: make(map[string]map[string]struct{}),
+		users: make(map[string]*account)}
 }
 
 func (c *stateCache) get(id string) (*State, bool) {
@@ -163,15 +157,7 @@ func (c *stateCache) put(st *State, epoch uint64) {
 	if c.drops != epoch {
 		return
 	}
-	if len(c.items) >= c.max {
-		n := 0
-		for id, old := range c.items {
-			c.remove(id, old)
-			if n++; n >= c.max/2 {
-				break
-			}
-		}
-	}
+	dropHalfWhenFull(c.items, c.max, c.remove)
 	c.items[st.SessionID] = st
 	ids := c.byUser[st.UserID]
 	if ids == nil {
@@ -198,6 +184,7 @@ func (c *stateCache) dropUser(userID string) {
 		delete(c.items, id)
 	}
 	delete(c.byUser, userID)
+	delete(c.users, userID)
 }
 
 func (c *stateCache) clear() {
@@ -206,6 +193,40 @@ func (c *stateCache) clear() {
 	c.drops++
 	c.items = make(map[string]*State)
 	c.byUser = make(map[string]map[string]struct{})
+	c.users = make(map[string]*account)
+}
+
+func (c *stateCache) getUser(id string) (*account, bool) {
+	c.mu.RLock()
+	a, ok := c.users[id]
+	c.mu.RUnlock()
+	return a, ok
+}
+
+// putUser caches a unless a drop happened since epoch was read.
+func (c *stateCache) putUser(a *account, epoch uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.drops != epoch {
+		return
+	}
+	dropHalfWhenFull(c.users, c.max, func(id string, _ *account) { delete(c.users, id) })
+	c.users[a.user.ID] = a
+}
+
+// dropHalfWhenFull drops an arbitrary half of m, through drop, when it
+// holds limit entries: Go randomises where map iteration starts.
+func dropHalfWhenFull[V any](m map[string]V, limit int, drop func(string, V)) {
+	if len(m) < limit {
+		return
+	}
+	n := 0
+	for id, v := range m {
+		drop(id, v)
+		if n++; n >= limit/2 {
+			break
+		}
+	}
 }
 
 func (c *stateCache) remove(id string, st *State) {

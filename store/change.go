@@ -22,6 +22,10 @@ const (
 	// NotificationCreated: an in-app notification for UserID was created,
 	// for live streams of the user's notifications to wake.
 	NotificationCreated
+	// ChangesMissed: changes made elsewhere may have gone unheard (the
+	// store's notification connection to other instances was down), so
+	// everything cached must be dropped.
+	ChangesMissed
 )
 
 // Change is a committed write that others in the process may have cached.
@@ -39,9 +43,10 @@ type Change struct {
 // seen at once by the process that made it (read-your-writes); they must
 // be quick and must not call the store.
 //
-// Changes reach only subscribers of this process. Other instances learn
-// them within the session staleness bound (and, where the store supports
-// it, sooner).
+// Changes reach only subscribers of this process, except where the store
+// tells other instances too (bunstore on PostgreSQL does, with
+// LISTEN/NOTIFY, within milliseconds). Other instances always learn them
+// within the session staleness bound.
 type Changes interface {
 	// Subscribe calls fn for every Change until cancel is called.
 	Subscribe(fn func(Change)) (cancel func())

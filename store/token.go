@@ -28,11 +28,15 @@ type RefreshTokenStore interface {
 	// MarkUsed spends the token atomically: of concurrent callers exactly one
 	// gets nil, the others an error matching ErrInvalidRefreshToken.
 	MarkUsed(ctx context.Context, id string, at time.Time) error
-	// Rotate spends the token oldID, stores next in its place and records
-	// the audit entry e, as one atomic step: all three happen or none. Of
-	// concurrent callers exactly one wins; the others get an error matching
-	// ErrInvalidRefreshToken and write nothing. It assigns IDs when empty.
-	Rotate(ctx context.Context, oldID string, at time.Time, next *RefreshToken, e *AuditEntry) error
+	// Rotate finds the token of session sessionID with that hash, and, when
+	// it is unspent and unexpired at at, spends it, stores next in its
+	// place and records the audit entry e, as one atomic step: all three
+	// happen or none. It returns the token as found, and rotated false (with
+	// nothing written) when it was spent already, had expired, or a
+	// concurrent caller spent it: of concurrent callers exactly one wins.
+	// No such token in that session is an error matching
+	// ErrInvalidRefreshToken. It assigns IDs when empty.
+	Rotate(ctx context.Context, hash []byte, sessionID string, at time.Time, next *RefreshToken, e *AuditEntry) (old *RefreshToken, rotated bool, err error)
 }
 
 // TokenPurpose says what a one-time token is for.

@@ -41,6 +41,18 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives failures that cannot be returned. Default: discard.
 	Logger *slog.Logger
+	// Cache serves the rows Get and Profile read. Default: none, every
+	// read asks the store.
+	Cache Cache
+}
+
+// Cache serves user rows and role names from a per-process cache that is
+// never older than the session staleness bound and drops a user at once
+// when this process changes them; *sessions.Service is one. User returns
+// an error matching store.ErrUserNotFound for an unknown user, and copies
+// the caller may change.
+type Cache interface {
+	User(ctx context.Context, userID string) (*store.User, []string, error)
 }
 
 // Service reads and changes user profiles and preferences.
@@ -51,6 +63,7 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	events *events.Recorder
+	cache  Cache
 }
 
 // New returns a Service.
@@ -65,7 +78,7 @@ func New(cfg Config) *Service {
 		cfg.Audit = audit.New(cfg.Store, cfg.Now)
 	}
 	return &Service{st: cfg.Store, audit: cfg.Audit, auth: cfg.Auth, now: cfg.Now, log: cfg.Logger,
-		events: events.NewRecorder(cfg.Now)}
+		events: events.NewRecorder(cfg.Now), cache: cfg.Cache}
 }
 
 // Profile is a user with the names of the roles they hold.
@@ -78,27 +91,23 @@ type Profile struct {
 // ErrUserNotFound. A pending email change whose link expired is not
 // shown.
 func (s *Service) Profile(ctx context.Context, userID string) (*Profile, error) {
-	u, err := s.Get(ctx, userID)
+	u, roles, err := s.read(ctx, userID, true)
 	if err != nil {
 		return nil, err
 	}
-	roles, err := s.st.Roles().RolesOf(ctx, userID)
-	if err != nil {
+	if err := s.hideExpiredPending(ctx, u); err != nil {
 		return nil, err
 	}
-	p := &Profile{User: u, Roles: make([]string, len(roles))}
-	for i, r := range roles {
-		p.Roles[i] = r.Name
-	}
-	return p, nil
+	return &Profile{User: u, Roles: roles}, nil
 }
 
 // Get returns the user, or an error matching ErrUserNotFound. Callers that
 // already know the roles (an authenticated request does) avoid the second
-// query Profile makes. A pending email change whose link expired is not
-// shown.
+// query Profile makes without a cache. A pending email change whose link
+// expired is not shown. Served from the Cache, the row has no password
+// hash.
 func (s *Service) Get(ctx context.Context, userID string) (*store.User, error) {
-	u, err := s.st.Users().ByID(ctx, userID)
+	u, _, err := s.read(ctx, userID, false)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +115,27 @@ func (s *Service) Get(ctx context.Context, userID string) (*store.User, error) {
 		return nil, err
 	}
 	return u, nil
+}
+
+// read returns the user and, when withRoles or from the Cache (which
+// holds them anyway), their role names.
+func (s *Service) read(ctx context.Context, userID string, withRoles bool) (*store.User, []string, error) {
+	if s.cache != nil {
+		return s.cache.User(ctx, userID)
+	}
+	u, err := s.st.Users().ByID(ctx, userID)
+	if err != nil || !withRoles {
+		return u, nil, err
+	}
+	roles, err := s.st.Roles().RolesOf(ctx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = r.Name
+	}
+	return u, names, nil
 }
 
 // hideExpiredPending clears u.PendingEmail (in the copy, not the row) when

@@ -25,7 +25,9 @@
 //	USERMGMT_REFRESH_REUSE_GRACE     Go duration ("0s": every reuse of a spent refresh token revokes)
 //	USERMGMT_REQUIRE_VERIFIED_EMAIL  true: refuse login until the email is verified ("false")
 //	USERMGMT_TRUSTED_PROXIES         comma-separated IPs or CIDR prefixes whose X-Forwarded-For is believed
-//	USERMGMT_LOG_LEVEL               debug, info, warn or error ("info"); console mail is logged at info
+//	USERMGMT_LOG_LEVEL               debug, info, warn or error ("info"); console mail is logged at info;
+//	                                 the access log writes successful reads at debug, changes at info,
+//	                                 refusals (4xx) at warn and server errors at error
 package main
 
 import (

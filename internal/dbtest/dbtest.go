@@ -62,6 +62,23 @@ func SQLite(t testing.TB) *bunstore.Store {
 // Postgres returns a migrated store in a new schema of the test server.
 func Postgres(t testing.TB) *bunstore.Store {
 	t.Helper()
+	return open(t, postgresSchema(t))
+}
+
+// PostgresInstances returns two stores on one new schema of the test
+// server, as two instances of a service sharing one database see it: each
+// has its own connections and hears the other's changes only through the
+// database.
+func PostgresInstances(t testing.TB) (a, b *bunstore.Store) {
+	t.Helper()
+	dsn := postgresSchema(t)
+	return open(t, dsn), open(t, dsn, noMigrate)
+}
+
+// postgresSchema creates a schema, dropped when t ends, and returns the
+// DSN that uses it.
+func postgresSchema(t testing.TB) string {
+	t.Helper()
 	dsn := PostgresDSN(t)
 	schema := "t_" + randomHex(8)
 	admin := open(t, dsn, noMigrate)
@@ -72,7 +89,7 @@ func Postgres(t testing.TB) *bunstore.Store {
 	t.Cleanup(func() {
 		_, _ = admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 	})
-	return open(t, WithSearchPath(dsn, schema))
+	return WithSearchPath(dsn, schema)
 }
 
 // PostgresDSN returns the test server's DSN, or skips (or fails, when

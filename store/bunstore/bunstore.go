@@ -22,6 +22,9 @@ type Store struct {
 	// requests never see "database is locked". It is nil on PostgreSQL.
 	writeMu *sync.Mutex
 	changes changeHub
+	// listener hears other instances' changes (PostgreSQL through
+	// pgdriver only; nil otherwise).
+	listener *listener
 }
 
 var _ store.Store = (*Store)(nil)
@@ -39,6 +42,9 @@ func New(db *bun.DB) (*Store, error) {
 		return nil, fmt.Errorf("bunstore: unsupported dialect %s", db.Dialect().Name())
 	}
 	s.repos = repos{s: s, db: db}
+	if s.writeMu == nil {
+		s.startListener(db)
+	}
 	return s, nil
 }
 
@@ -53,11 +59,18 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops listening to other instances and closes the database.
+func (s *Store) Close() error {
+	if s.listener != nil {
+		s.listener.stop()
+	}
+	return s.db.Close()
+}
 
 // InTx runs fn in a transaction. On PostgreSQL a serialization failure or
-// deadlock retries fn up to three times in all.
+// deadlock retries fn up to three times in all, and the changes fn made
+// are sent to other instances (NOTIFY) in the transaction, so that they
+// hear them exactly when it commits.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Repos) error) error {
 	if s.writeMu != nil {
 		s.writeMu.Lock()
@@ -67,7 +80,10 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Repos) error) error {
 	for attempt := 0; attempt < 3; attempt++ {
 		p := new(pending)
 		err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			return fn(repos{s: s, db: tx, inTx: true, pending: p})
+			if err := fn(repos{s: s, db: tx, inTx: true, pending: p}); err != nil {
+				return err
+			}
+			return s.notify(ctx, tx, p.changes)
 		})
 		if err == nil {
 			s.changes.publish(p.changes...)

@@ -1,7 +1,9 @@
 package bunstore
 
 import (
+	"context"
 	"sync"
+	"time"
 
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -51,11 +53,12 @@ type pending struct {
 	changes []store.Change
 }
 
-// changed announces c: at once outside a transaction, after the commit
-// inside one.
+// changed announces c: at once outside a transaction (here and, on
+// PostgreSQL, to other instances), after the commit inside one.
 func (r repos) changed(c store.Change) {
 	if r.pending == nil {
 		r.s.changes.publish(c)
+		r.s.notifyNow(c)
 		return
 	}
 	r.pending.mu.Lock()
@@ -69,3 +72,19 @@ func (r repos) changedIf(err error, c store.Change) {
 		r.changed(c)
 	}
 }
+
+// notifyNow tells other instances of c, a change already committed by a
+// statement outside a transaction. The write's callers have no context
+// here, so it has its own short one; a notice lost to a failure is
+// covered by the session staleness bound.
+func (s *Store) notifyNow(c store.Change) {
+	if s.listener == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
+	defer cancel()
+	_ = s.notify(ctx, s.db, []store.Change{c})
+}
+
+// notifyTimeout bounds a notice sent outside a transaction.
+const notifyTimeout = 2 * time.Second

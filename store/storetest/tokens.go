@@ -23,6 +23,7 @@ func refreshTokenCases() []testCase {
 		{"Rotate", testRefreshRotate},
 		{"RotateInTx", testRefreshRotateInTx},
 		{"ConcurrentRotate", testRefreshConcurrentRotate},
+		{"RotateExpired", testRefreshRotateExpired},
 	}
 }
 
@@ -39,8 +40,13 @@ func testRefreshRotate(t *testing.T, st store.Store) {
 	old := newRefreshToken(t, st, s, "old")
 	at := base.Add(time.Minute)
 	next, e := rotation(s, "next", at)
-	require.NoError(t, st.RefreshTokens().Rotate(ctx(t), old.ID, at, next, e))
+	found, rotated, err := st.RefreshTokens().Rotate(ctx(t), old.Hash, s.ID, at, next, e)
+	require.NoError(t, err)
+	assert.True(t, rotated)
 	assert.NotEmpty(t, next.ID)
+	assert.Equal(t, old.ID, found.ID)
+	assert.Equal(t, u.ID, found.UserID)
+	assert.Nil(t, found.UsedAt, "found unspent")
 
 	got, err := st.RefreshTokens().ByHash(ctx(t), old.Hash)
 	require.NoError(t, err)
@@ -55,18 +61,48 @@ func testRefreshRotate(t *testing.T, st store.Store) {
 	assert.Equal(t, map[string]string{"session_id": s.ID}, entries[0].Metadata)
 	assert.Equal(t, "203.0.113.9", entries[0].IP)
 
-	// A spent token rotates no more, and the refused rotation writes nothing.
-	again, e2 := rotation(s, "again", at)
-	isErr(t, st.RefreshTokens().Rotate(ctx(t), old.ID, at, again, e2), store.ErrInvalidRefreshToken)
+	// A spent token rotates no more, and the refused rotation writes
+	// nothing; it reports when the token was spent, to tell a reuse.
+	again, e2 := rotation(s, "again", at.Add(time.Minute))
+	found, rotated, err = st.RefreshTokens().Rotate(ctx(t), old.Hash, s.ID, at.Add(time.Minute), again, e2)
+	require.NoError(t, err)
+	assert.False(t, rotated)
+	sameTimePtr(t, &at, found.UsedAt, "reported as spent")
 	_, err = st.RefreshTokens().ByHash(ctx(t), []byte("again"))
 	isErr(t, err, store.ErrInvalidRefreshToken, "no token written")
 	n, err := st.Audit().Count(ctx(t), store.AuditFilter{Action: "auth.refresh"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "no audit row written")
-	for _, id := range []string{missingID, badID} {
-		nx, ex := rotation(s, "x"+id, at)
-		isErr(t, st.RefreshTokens().Rotate(ctx(t), id, at, nx, ex), store.ErrInvalidRefreshToken, id)
+	// An unknown hash, or the token under another session, is unknown.
+	other := newSession(t, st, u.ID, base, 24*time.Hour)
+	for _, tc := range []struct {
+		hash      []byte
+		sessionID string
+	}{{[]byte("unknown"), s.ID}, {[]byte("next"), other.ID}, {[]byte("next"), missingID}, {[]byte("next"), badID}} {
+		nx, ex := rotation(s, "x"+tc.sessionID, at)
+		_, _, err := st.RefreshTokens().Rotate(ctx(t), tc.hash, tc.sessionID, at, nx, ex)
+		isErr(t, err, store.ErrInvalidRefreshToken, tc.sessionID)
 	}
+	n, err = st.Audit().Count(ctx(t), store.AuditFilter{Action: "auth.refresh"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "no audit row written")
+}
+
+func testRefreshRotateExpired(t *testing.T, st store.Store) {
+	u := newUser(t, st, "ada")
+	s := newSession(t, st, u.ID, base, 48*time.Hour)
+	old := newRefreshToken(t, st, s, "old") // expires at base + 24h
+	at := base.Add(24 * time.Hour)
+	next, e := rotation(s, "next", at)
+	found, rotated, err := st.RefreshTokens().Rotate(ctx(t), old.Hash, s.ID, at, next, e)
+	require.NoError(t, err)
+	assert.False(t, rotated, "an expired token rotates no more")
+	assert.Nil(t, found.UsedAt, "and is not spent")
+	_, err = st.RefreshTokens().ByHash(ctx(t), []byte("next"))
+	isErr(t, err, store.ErrInvalidRefreshToken, "no token written")
+	n, err := st.Audit().Count(ctx(t), store.AuditFilter{Action: "auth.refresh"})
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "no audit row written")
 }
 
 func testRefreshRotateInTx(t *testing.T, st store.Store) {
@@ -76,7 +112,9 @@ func testRefreshRotateInTx(t *testing.T, st store.Store) {
 	boom := errors.New("boom")
 	err := st.InTx(ctx(t), func(tx store.Repos) error {
 		next, e := rotation(s, "next", base)
-		require.NoError(t, tx.RefreshTokens().Rotate(ctx(t), old.ID, base, next, e))
+		_, rotated, err := tx.RefreshTokens().Rotate(ctx(t), old.Hash, s.ID, base, next, e)
+		require.NoError(t, err)
+		require.True(t, rotated)
 		return boom
 	})
 	require.ErrorIs(t, err, boom)
@@ -91,7 +129,11 @@ func testRefreshConcurrentRotate(t *testing.T, st store.Store) {
 	old := newRefreshToken(t, st, s, "race")
 	errs := parallel(10, func(i int) error {
 		next, e := rotation(s, "next-"+string(rune('a'+i)), base)
-		return st.RefreshTokens().Rotate(ctx(t), old.ID, base, next, e)
+		_, rotated, err := st.RefreshTokens().Rotate(ctx(t), old.Hash, s.ID, base, next, e)
+		if err == nil && !rotated {
+			return store.ErrInvalidRefreshToken
+		}
+		return err
 	})
 	ok, refused := tally(t, errs, store.ErrInvalidRefreshToken)
 	assert.Equal(t, 1, ok, "exactly one rotation wins")
