@@ -20,6 +20,7 @@ type Repos interface {
 	RateLimits() RateLimitStore
 	Erasure() ErasureStore
 	Events() EventStore
+	Bulk() BulkStore
 }
 
 // Store is the persistence the library needs. Implementations must be safe

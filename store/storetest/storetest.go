@@ -63,6 +63,7 @@ func groups() []group {
 		{"Erasure", erasureCases()},
 		{"Store", storeCases()},
 		{"Changes", changeCases()},
+		{"Bulk", bulkCases()},
 	}
 }
 

@@ -1,0 +1,52 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// BulkTarget is what a bulk action needs to know about one user: its
+// status and the roles it holds.
+type BulkTarget struct {
+	ID      string
+	Status  Status
+	RoleIDs []string
+}
+
+// StatusChange is the status a bulk action gives a set of users. DeletedAt
+// and PurgeAfter are written with StatusDeleted; any other status clears
+// them, and the suspension reason and end, since it ends the suspension.
+type StatusChange struct {
+	Status     Status
+	At         time.Time
+	PurgeAfter *time.Time
+}
+
+// BulkStore reads and changes many users with one statement per call, so
+// that admin work on thousands of users costs a few round trips per chunk
+// rather than several per user. Callers bound the size of ids (the admin
+// service sends chunks of at most a few hundred). Ids that are not UUIDs
+// name no user: they are ignored, never an error.
+type BulkStore interface {
+	// Targets returns the users among ids that exist, each once, in no
+	// particular order.
+	Targets(ctx context.Context, ids []string) ([]BulkTarget, error)
+	// SetStatus gives every user of ids the status of c (and UpdatedAt
+	// c.At), announces UserChanged for each, and returns how many rows
+	// it changed.
+	SetStatus(ctx context.Context, ids []string, c StatusChange) (int, error)
+	// AssignRole gives the role to every user of ids that does not hold
+	// it yet, announces UserChanged for each of them, and returns how many
+	// it gave it to. ErrRoleNotFound when there is no such role.
+	AssignRole(ctx context.Context, ids []string, roleID string, at time.Time) (int, error)
+	// RevokeSessions revokes every live session of the users of ids,
+	// announces UserSessionsRevoked for each user who had one, and returns
+	// how many sessions it revoked.
+	RevokeSessions(ctx context.Context, ids []string, at time.Time, reason string) (int, error)
+	// CountActiveHolders returns how many users with status active hold
+	// the role, leaving out the users of except.
+	CountActiveHolders(ctx context.Context, roleID string, except []string) (int, error)
+	// RecordAudit appends the entries in one statement, assigning IDs
+	// where empty.
+	RecordAudit(ctx context.Context, entries []AuditEntry) error
+}
