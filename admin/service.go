@@ -13,6 +13,7 @@ import (
 	"github.com/usermgmt/usermgmt/rbac"
 	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/users"
 )
 
 // Config is what the service needs. Store, Audit, Auth, Sessions, RBAC and
@@ -35,6 +36,9 @@ type Config struct {
 	// Logger receives failures that do not fail a request. Default:
 	// discard.
 	Logger *slog.Logger
+	// RecoveryWindow is how long a user soft-deleted in bulk can be
+	// recovered. Default: users.DefaultRecoveryWindow.
+	RecoveryWindow time.Duration
 }
 
 // Service is the admin toolset.
@@ -59,6 +63,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RecoveryWindow <= 0 {
+		cfg.RecoveryWindow = users.DefaultRecoveryWindow
 	}
 	return &Service{cfg: cfg, st: cfg.Store}, nil
 }
