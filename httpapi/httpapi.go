@@ -258,6 +258,12 @@ func (a *api) routeTable() []Route {
 		{Method: "GET", Path: "/ready", handler: http.HandlerFunc(a.ready)},
 		{Method: "GET", Path: "/live", handler: http.HandlerFunc(a.live)},
 		{Method: "GET", Path: "/openapi.json", handler: http.HandlerFunc(a.openAPI)},
+
+		// Admin, part B: bulk work, export and import, dashboard and stats.
+		can("POST", "/admin/bulk/assign-role", rbac.RoleAssign, a.bulkAssignRole),
+		can("POST", "/admin/bulk/activate", rbac.UserManage, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkActivate })),
+		can("POST", "/admin/bulk/deactivate", rbac.UserManage, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkDeactivate })),
+		can("POST", "/admin/bulk/delete", rbac.UserDelete, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkDelete })),
 	}
 }
 
