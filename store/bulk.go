@@ -49,4 +49,11 @@ type BulkStore interface {
 	// RecordAudit appends the entries in one statement, assigning IDs
 	// where empty.
 	RecordAudit(ctx context.Context, entries []AuditEntry) error
+	// EachUser calls fn for every user matching f, oldest first (ties by
+	// id), with the ids of the roles the user holds, reading one database
+	// cursor: memory stays bounded however many users match. An error
+	// from fn stops the walk and is returned. The cursor, and its
+	// connection, stay open until the walk ends, so fn should not wait
+	// for long.
+	EachUser(ctx context.Context, f UserFilter, fn func(u *User, roleIDs []string) error) error
 }

@@ -76,28 +76,34 @@ func searchUsers(q *bun.SelectQuery, text string) (*bun.SelectQuery, bool) {
 
 func (r users) List(ctx context.Context, f store.UserFilter, req store.ListRequest) (store.Page[store.User], error) {
 	return listPage(ctx, r.db, req, userList, func(q *bun.SelectQuery) (*bun.SelectQuery, bool) {
-		if f.Status != "" {
-			q = q.Where("u.status = ?", string(f.Status))
-		}
-		if f.Role != "" {
-			q = q.Where(`EXISTS (SELECT 1 FROM user_roles AS ur JOIN roles AS r ON r.id = ur.role_id
-				WHERE ur.user_id = u.id AND lower(r.name) = lower(?))`, f.Role)
-		}
-		if f.EmailVerified != nil {
-			q = q.Where("u.email_verified = ?", *f.EmailVerified)
-		}
-		if f.TwoFactor != nil {
-			q = q.Where("u.two_factor_enabled = ?", *f.TwoFactor)
-		}
-		if !f.CreatedFrom.IsZero() {
-			q = q.Where("u.created_at >= ?", f.CreatedFrom.UTC())
-		}
-		if !f.CreatedTo.IsZero() {
-			q = q.Where("u.created_at < ?", f.CreatedTo.UTC())
-		}
-		if f.Q != "" {
-			return searchUsers(q, f.Q)
-		}
-		return q, true
+		return filterUsers(q, f)
 	}, func(row *userRow) store.User { return *row.user() })
+}
+
+// filterUsers applies f to a query on users AS u, for the list and the
+// export alike. It reports false when f can match nothing.
+func filterUsers(q *bun.SelectQuery, f store.UserFilter) (*bun.SelectQuery, bool) {
+	if f.Status != "" {
+		q = q.Where("u.status = ?", string(f.Status))
+	}
+	if f.Role != "" {
+		q = q.Where(`EXISTS (SELECT 1 FROM user_roles AS ur JOIN roles AS r ON r.id = ur.role_id
+			WHERE ur.user_id = u.id AND lower(r.name) = lower(?))`, f.Role)
+	}
+	if f.EmailVerified != nil {
+		q = q.Where("u.email_verified = ?", *f.EmailVerified)
+	}
+	if f.TwoFactor != nil {
+		q = q.Where("u.two_factor_enabled = ?", *f.TwoFactor)
+	}
+	if !f.CreatedFrom.IsZero() {
+		q = q.Where("u.created_at >= ?", f.CreatedFrom.UTC())
+	}
+	if !f.CreatedTo.IsZero() {
+		q = q.Where("u.created_at < ?", f.CreatedTo.UTC())
+	}
+	if f.Q != "" {
+		return searchUsers(q, f.Q)
+	}
+	return q, true
 }

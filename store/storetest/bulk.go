@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"sort"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ func bulkCases() []testCase {
 		{"CountActiveHolders", testBulkCountActiveHolders},
 		{"RecordAudit", testBulkRecordAudit},
 		{"RollsBackWithTx", testBulkRollsBack},
+		{"EachUser", testBulkEachUser},
 	}
 }
 
@@ -196,4 +198,46 @@ func testBulkRollsBack(t *testing.T, st store.Store) {
 	got, err := st.Users().ByID(ctx(t), ada.ID)
 	require.NoError(t, err)
 	assert.Equal(t, store.StatusActive, got.Status)
+}
+
+func testBulkEachUser(t *testing.T, st store.Store) {
+	role := newRole(t, st, "auditor", "AUDIT_READ")
+	var ids []string
+	for i, name := range []string{"ada", "bob", "cy"} {
+		at := base.Add(time.Duration(2-i) * time.Hour) // cy oldest
+		u := &store.User{Email: name + "@example.com", Username: name, Status: store.StatusActive,
+			Visibility: store.VisibilityPublic, Preferences: store.DefaultPreferences(), CreatedAt: at, UpdatedAt: at}
+		require.NoError(t, st.Users().Create(ctx(t), u))
+		ids = append(ids, u.ID)
+	}
+	require.NoError(t, st.Roles().Assign(ctx(t), ids[0], role.ID, base))
+	userRole, err := st.Roles().ByName(ctx(t), store.RoleUser)
+	require.NoError(t, err)
+	require.NoError(t, st.Roles().Assign(ctx(t), ids[0], userRole.ID, base))
+
+	type seen struct {
+		email string
+		roles []string
+	}
+	walk := func(f store.UserFilter) []seen {
+		var out []seen
+		require.NoError(t, st.Bulk().EachUser(ctx(t), f, func(u *store.User, roles []string) error {
+			sort.Strings(roles)
+			out = append(out, seen{u.Email, roles})
+			return nil
+		}))
+		return out
+	}
+	adaRoles := []string{role.ID, userRole.ID}
+	sort.Strings(adaRoles)
+	assert.Equal(t, []seen{{"cy@example.com", nil}, {"bob@example.com", nil}, {"ada@example.com", adaRoles}}, walk(store.UserFilter{}), "oldest first")
+	assert.Equal(t, []seen{{"ada@example.com", adaRoles}}, walk(store.UserFilter{Role: "AUDITOR"}))
+	assert.Equal(t, []seen{{"bob@example.com", nil}}, walk(store.UserFilter{Q: "bo"}))
+	assert.Empty(t, walk(store.UserFilter{Status: store.StatusSuspended}))
+
+	stop := errors.New("stop")
+	calls := 0
+	err = st.Bulk().EachUser(ctx(t), store.UserFilter{}, func(*store.User, []string) error { calls++; return stop })
+	assert.ErrorIs(t, err, stop)
+	assert.Equal(t, 1, calls, "an error from fn ends the walk")
 }
