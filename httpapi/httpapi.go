@@ -264,6 +264,7 @@ func (a *api) routeTable() []Route {
 		can("POST", "/admin/bulk/activate", rbac.UserManage, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkActivate })),
 		can("POST", "/admin/bulk/deactivate", rbac.UserManage, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkDeactivate })),
 		can("POST", "/admin/bulk/delete", rbac.UserDelete, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkDelete })),
+		can("GET", "/admin/users/export", rbac.UserRead, a.exportUsers),
 	}
 }
 
