@@ -22,6 +22,12 @@ type StatusChange struct {
 	PurgeAfter *time.Time
 }
 
+// ImportedUser is a user to create in bulk, with the roles it gets.
+type ImportedUser struct {
+	User    User
+	RoleIDs []string
+}
+
 // BulkStore reads and changes many users with one statement per call, so
 // that admin work on thousands of users costs a few round trips per chunk
 // rather than several per user. Callers bound the size of ids (the admin
@@ -56,4 +62,16 @@ type BulkStore interface {
 	// connection, stay open until the walk ends, so fn should not wait
 	// for long.
 	EachUser(ctx context.Context, f UserFilter, fn func(u *User, roleIDs []string) error) error
+	// Taken returns which of emails and usernames an account has already,
+	// compared and returned in lower case.
+	Taken(ctx context.Context, emails, usernames []string) (takenEmails, takenUsernames map[string]bool, err error)
+	// CreateUsers inserts the users with one statement per table, skipping
+	// rather than failing those whose email or username an account has
+	// by then. It assigns IDs where empty, gives each created user its
+	// RoleIDs and records its password hash in the history, and returns
+	// the IDs of the users it created.
+	CreateUsers(ctx context.Context, users []ImportedUser) ([]string, error)
+	// AppendEvents writes the events to the outbox in one statement,
+	// assigning IDs where empty.
+	AppendEvents(ctx context.Context, events []Event) error
 }

@@ -22,6 +22,9 @@ func bulkCases() []testCase {
 		{"RecordAudit", testBulkRecordAudit},
 		{"RollsBackWithTx", testBulkRollsBack},
 		{"EachUser", testBulkEachUser},
+		{"Taken", testBulkTaken},
+		{"CreateUsers", testBulkCreateUsers},
+		{"AppendEvents", testBulkAppendEvents},
 	}
 }
 
@@ -240,4 +243,64 @@ func testBulkEachUser(t *testing.T, st store.Store) {
 	err = st.Bulk().EachUser(ctx(t), store.UserFilter{}, func(*store.User, []string) error { calls++; return stop })
 	assert.ErrorIs(t, err, stop)
 	assert.Equal(t, 1, calls, "an error from fn ends the walk")
+}
+
+func testBulkTaken(t *testing.T, st store.Store) {
+	newUser(t, st, "ada")
+	emails, names, err := st.Bulk().Taken(ctx(t), []string{"ADA@example.com", "bob@example.com", ""}, []string{"Ada", "bob"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"ada@example.com": true}, emails)
+	assert.Equal(t, map[string]bool{"ada": true}, names)
+	emails, names, err = st.Bulk().Taken(ctx(t), nil, nil)
+	require.NoError(t, err)
+	assert.Empty(t, emails)
+	assert.Empty(t, names)
+}
+
+func importedUser(email, username, hash string, roleIDs ...string) store.ImportedUser {
+	return store.ImportedUser{User: store.User{Email: email, Username: username, PasswordHash: hash,
+		Status: store.StatusActive, Visibility: store.VisibilityPublic, Preferences: store.DefaultPreferences(),
+		CreatedAt: base, UpdatedAt: base}, RoleIDs: roleIDs}
+}
+
+func testBulkCreateUsers(t *testing.T, st store.Store) {
+	newUser(t, st, "ada")
+	role := newRole(t, st, "auditor", "AUDIT_READ")
+	in := []store.ImportedUser{
+		importedUser("bob@example.com", "bob", "$2a$10$hash", role.ID),
+		importedUser("ADA@example.com", "", ""), // taken email: skipped
+		importedUser("cy@example.com", "ADA", ""), // taken username: skipped
+		importedUser("di@example.com", "", ""),
+	}
+	created, err := st.Bulk().CreateUsers(ctx(t), in)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{in[0].User.ID, in[3].User.ID}, created)
+	bob, err := st.Users().ByEmail(ctx(t), "bob@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, "$2a$10$hash", bob.PasswordHash)
+	roles, err := st.Roles().RolesOf(ctx(t), bob.ID)
+	require.NoError(t, err)
+	require.Len(t, roles, 1)
+	assert.Equal(t, role.ID, roles[0].ID)
+	hist, err := st.Users().PasswordHistory(ctx(t), bob.ID, 5)
+	require.NoError(t, err)
+	require.Len(t, hist, 1)
+	_, err = st.Users().ByEmail(ctx(t), "cy@example.com")
+	isErr(t, err, store.ErrUserNotFound)
+
+	none, err := st.Bulk().CreateUsers(ctx(t), nil)
+	require.NoError(t, err)
+	assert.Empty(t, none)
+}
+
+func testBulkAppendEvents(t *testing.T, st store.Store) {
+	ada := newUser(t, st, "ada")
+	events := []store.Event{
+		{Name: store.EventUserCreated, UserID: ada.ID, Payload: map[string]any{"source": "import"}, OccurredAt: base},
+		{Name: store.EventUserCreated, UserID: ada.ID, OccurredAt: base},
+	}
+	require.NoError(t, st.InTx(ctx(t), func(tx store.Repos) error { return tx.Bulk().AppendEvents(ctx(t), events) }))
+	assert.NotEmpty(t, events[0].ID)
+	assert.NotEqual(t, events[0].ID, events[1].ID)
+	require.NoError(t, st.Bulk().AppendEvents(ctx(t), nil))
 }
