@@ -268,7 +268,7 @@ func testBulkCreateUsers(t *testing.T, st store.Store) {
 	role := newRole(t, st, "auditor", "AUDIT_READ")
 	in := []store.ImportedUser{
 		importedUser("bob@example.com", "bob", "$2a$10$hash", role.ID),
-		importedUser("ADA@example.com", "", ""), // taken email: skipped
+		importedUser("ADA@example.com", "", ""),   // taken email: skipped
 		importedUser("cy@example.com", "ADA", ""), // taken username: skipped
 		importedUser("di@example.com", "", ""),
 	}
