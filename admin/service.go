@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -13,10 +14,11 @@ import (
 	"github.com/usermgmt/usermgmt/rbac"
 	"github.com/usermgmt/usermgmt/sessions"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/users"
 )
 
-// Config is what the service needs. Store, Audit, Auth, Sessions, RBAC and
-// GDPR are required.
+// Config is what the service needs. Store, Audit, Auth, Sessions, RBAC,
+// GDPR and Account are required.
 type Config struct {
 	Store    store.Store
 	Audit    *audit.Log
@@ -35,6 +37,12 @@ type Config struct {
 	// Logger receives failures that do not fail a request. Default:
 	// discard.
 	Logger *slog.Logger
+	// Account applies the last-admin rule of the account lifecycle.
+	// Required.
+	Account *users.Account
+	// ImpersonationTTL is how long an impersonation token lives: at most
+	// MaxImpersonationTTL. Default: DefaultImpersonationTTL.
+	ImpersonationTTL time.Duration
 }
 
 // Service is the admin toolset.
@@ -45,8 +53,14 @@ type Service struct {
 
 // New returns a Service. It fails when a required dependency is missing.
 func New(cfg Config) (*Service, error) {
-	if cfg.Store == nil || cfg.Audit == nil || cfg.Auth == nil || cfg.Sessions == nil || cfg.RBAC == nil || cfg.GDPR == nil {
-		return nil, errors.New("admin: Store, Audit, Auth, Sessions, RBAC and GDPR are required")
+	if cfg.Store == nil || cfg.Audit == nil || cfg.Auth == nil || cfg.Sessions == nil || cfg.RBAC == nil || cfg.GDPR == nil || cfg.Account == nil {
+		return nil, errors.New("admin: Store, Audit, Auth, Sessions, RBAC, GDPR and Account are required")
+	}
+	switch {
+	case cfg.ImpersonationTTL == 0:
+		cfg.ImpersonationTTL = DefaultImpersonationTTL
+	case cfg.ImpersonationTTL < time.Second || cfg.ImpersonationTTL > MaxImpersonationTTL:
+		return nil, fmt.Errorf("admin: ImpersonationTTL must be from 1s to %s, got %s", MaxImpersonationTTL, cfg.ImpersonationTTL)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
