@@ -75,6 +75,8 @@ type config struct {
 	eraser users.Eraser
 	// errs collects what options could not parse; New reports them.
 	errs []error
+	// impersonationTTL is WithImpersonationTTL; 0 is the admin default.
+	impersonationTTL time.Duration
 }
 
 func defaultConfig() config {
@@ -474,4 +476,11 @@ func (c *config) encryptionKeys() (key []byte, previous [][]byte) {
 		return nil, nil
 	}
 	return keys[0], keys[1:]
+}
+
+// WithImpersonationTTL sets how long an impersonation token
+// (POST /admin/users/{id}/impersonate) lives, from 1 second to 15 minutes.
+// Default: 10 minutes. It never outlives the access-token lifetime.
+func WithImpersonationTTL(d time.Duration) Option {
+	return func(c *config) { c.impersonationTTL = d }
 }

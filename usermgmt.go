@@ -201,7 +201,8 @@ func (m *Manager) buildServices() error {
 	}
 	m.admin, err = admin.New(admin.Config{
 		Store: m.store, Audit: m.audit, Auth: m.auth, Sessions: m.sessions, RBAC: m.rbac, GDPR: m.gdpr,
-		Now: c.now, Logger: c.logger, RecoveryWindow: c.recovery,
+		Now: c.now, Logger: c.logger, Account: m.account, ImpersonationTTL: c.impersonationTTL,
+		RecoveryWindow: c.recovery,
 	})
 	return err
 }

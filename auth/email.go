@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/audit"
-	"github.com/usermgmt/usermgmt/internal/textutil"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -110,10 +109,10 @@ func (s *Service) ForgotPassword(ctx context.Context, raw string) error {
 // ones; template is the reset or the invitation message. It is audited as
 // action.
 func (s *Service) sendReset(ctx context.Context, u *store.User, template string, ttl time.Duration, action string) error {
-	var token string
+	var link *ResetLink
 	err := s.st.InTx(ctx, func(tx store.Repos) error {
 		var err error
-		if token, err = s.issueOneTime(ctx, tx, u.ID, store.PurposeResetPassword, ttl, ""); err != nil {
+		if link, err = s.issueReset(ctx, tx, u, template, ttl); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: u.ID})
@@ -121,11 +120,7 @@ func (s *Service) sendReset(ctx context.Context, u *store.User, template string,
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Mail.SendTemplate(ctx, s.cfg.Templates, template, u.Email, map[string]any{
-		"Email": u.Email, "Link": s.link(s.cfg.ResetPasswordPath, token), "ExpiresIn": textutil.HumanDuration(ttl),
-	}); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "render mail failed", "template", template, "err", err)
-	}
+	link.Send(ctx)
 	return nil
 }
 
