@@ -77,6 +77,8 @@ type config struct {
 	errs []error
 	// impersonationTTL is WithImpersonationTTL; 0 is the admin default.
 	impersonationTTL time.Duration
+	// importLimit is WithImportLimit; 0 is httpapi.DefaultImportLimit.
+	importLimit int64
 }
 
 func defaultConfig() config {
@@ -483,4 +485,10 @@ func (c *config) encryptionKeys() (key []byte, previous [][]byte) {
 // Default: 10 minutes. It never outlives the access-token lifetime.
 func WithImpersonationTTL(d time.Duration) Option {
 	return func(c *config) { c.impersonationTTL = d }
+}
+
+// WithImportLimit caps the upload of POST /admin/users/import, in bytes;
+// a larger body is refused with 413 PAYLOAD_TOO_LARGE. Default: 64 MiB.
+func WithImportLimit(n int64) Option {
+	return func(c *config) { c.importLimit = n }
 }

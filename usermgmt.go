@@ -115,6 +115,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		SharedLimiter:  c.sharedLimiter,
 		MountPath:      c.handlerMount(),
 		CORS:           httpapi.CORS{Origins: c.corsOrigins},
+		ImportLimit:    c.importLimit,
 	})
 	return m, nil
 }

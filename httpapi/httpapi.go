@@ -69,7 +69,14 @@ type Config struct {
 	// none, no cross-origin access.
 	CORS  CORS // Admin serves the /admin routes.
 	Admin *admin.Service
+	// ImportLimit caps the body of POST /admin/users/import, in bytes.
+	// Default: DefaultImportLimit.
+	ImportLimit int64
 }
+
+// DefaultImportLimit is the default cap on an import upload: 64 MiB, some
+// 400,000 rows with bcrypt hashes.
+const DefaultImportLimit = 64 << 20
 
 // DefaultMountPath is the mount path assumed when Config.MountPath is
 // empty, the one the example server uses.
@@ -124,6 +131,9 @@ func newAPI(cfg Config) *api {
 	}
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = DefaultBodyLimit
+	}
+	if cfg.ImportLimit <= 0 {
+		cfg.ImportLimit = DefaultImportLimit
 	}
 	if cfg.Limits == nil {
 		l := DefaultLimits()
@@ -265,6 +275,7 @@ func (a *api) routeTable() []Route {
 		can("POST", "/admin/bulk/deactivate", rbac.UserManage, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkDeactivate })),
 		can("POST", "/admin/bulk/delete", rbac.UserDelete, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkDelete })),
 		can("GET", "/admin/users/export", rbac.UserRead, a.exportUsers),
+		can("POST", "/admin/users/import", rbac.UserCreate, a.importUsers),
 	}
 }
 
