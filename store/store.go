@@ -21,6 +21,7 @@ type Repos interface {
 	Erasure() ErasureStore
 	Events() EventStore
 	Bulk() BulkStore
+	UserStats() UserStatsStore
 }
 
 // Store is the persistence the library needs. Implementations must be safe

@@ -64,6 +64,7 @@ func groups() []group {
 		{"Store", storeCases()},
 		{"Changes", changeCases()},
 		{"Bulk", bulkCases()},
+		{"UserStats", userStatsCases()},
 	}
 }
 
