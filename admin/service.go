@@ -46,12 +46,18 @@ type Config struct {
 	// RecoveryWindow is how long a user soft-deleted in bulk can be
 	// recovered. Default: users.DefaultRecoveryWindow.
 	RecoveryWindow time.Duration
+	// StatsTTL is how long the dashboard and the user counts of the
+	// statistics are served from memory. Default: DefaultStatsTTL.
+	StatsTTL time.Duration
 }
 
 // Service is the admin toolset.
 type Service struct {
 	cfg Config
 	st  store.Store
+	// dashboard and userCounts hold the statistics for Config.StatsTTL.
+	dashboard  statsCache[Dashboard]
+	userCounts statsCache[statusRoleCounts]
 }
 
 // New returns a Service. It fails when a required dependency is missing.
@@ -79,6 +85,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.RecoveryWindow <= 0 {
 		cfg.RecoveryWindow = users.DefaultRecoveryWindow
+	}
+	if cfg.StatsTTL <= 0 {
+		cfg.StatsTTL = DefaultStatsTTL
 	}
 	return &Service{cfg: cfg, st: cfg.Store}, nil
 }

@@ -276,6 +276,8 @@ func (a *api) routeTable() []Route {
 		can("POST", "/admin/bulk/delete", rbac.UserDelete, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkDelete })),
 		can("GET", "/admin/users/export", rbac.UserRead, a.exportUsers),
 		can("POST", "/admin/users/import", rbac.UserCreate, a.importUsers),
+		can("GET", "/admin/dashboard", rbac.AdminAccess, a.dashboard),
+		can("GET", "/admin/users/stats", rbac.UserRead, a.userStats),
 	}
 }
 
