@@ -79,6 +79,8 @@ type config struct {
 	impersonationTTL time.Duration
 	// importLimit is WithImportLimit; 0 is httpapi.DefaultImportLimit.
 	importLimit int64
+	// adminStatsTTL is WithAdminStatsTTL; 0 is admin.DefaultStatsTTL.
+	adminStatsTTL time.Duration
 }
 
 func defaultConfig() config {
@@ -491,4 +493,11 @@ func WithImpersonationTTL(d time.Duration) Option {
 // a larger body is refused with 413 PAYLOAD_TOO_LARGE. Default: 64 MiB.
 func WithImportLimit(n int64) Option {
 	return func(c *config) { c.importLimit = n }
+}
+
+// WithAdminStatsTTL sets how long the admin dashboard and the user counts
+// of GET /admin/users/stats are served from memory before they are
+// counted again. Default: 10 seconds.
+func WithAdminStatsTTL(d time.Duration) Option {
+	return func(c *config) { c.adminStatsTTL = d }
 }

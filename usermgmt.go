@@ -203,7 +203,7 @@ func (m *Manager) buildServices() error {
 	m.admin, err = admin.New(admin.Config{
 		Store: m.store, Audit: m.audit, Auth: m.auth, Sessions: m.sessions, RBAC: m.rbac, GDPR: m.gdpr,
 		Now: c.now, Logger: c.logger, Account: m.account, ImpersonationTTL: c.impersonationTTL,
-		RecoveryWindow: c.recovery,
+		RecoveryWindow: c.recovery, StatsTTL: c.adminStatsTTL,
 	})
 	return err
 }
