@@ -224,7 +224,7 @@ func BenchmarkAdminBulkAssignRole10k(b *testing.B) {
 	ctx := context.Background()
 	var ids []string
 	stop := errors.New("enough")
-	err := st.Bulk().EachUser(ctx, store.UserFilter{}, func(u *store.User, _ []string) error {
+	err := st.Bulk().EachUser(ctx, store.UserFilter{}, func(u *store.UserSummary) error {
 		ids = append(ids, u.ID)
 		if len(ids) == 10000 {
 			return stop

@@ -47,9 +47,9 @@ func (s *Service) Export(ctx context.Context, f UserFilter, fn func(ExportRow) e
 		return 0, err
 	}
 	n := 0
-	err = s.st.Bulk().EachUser(ctx, f, func(u *store.User, roleIDs []string) error {
+	err = s.st.Bulk().EachUser(ctx, f, func(u *store.UserSummary) error {
 		n++
-		return fn(exportRow(u, roleIDs, names))
+		return fn(exportRow(u, names))
 	})
 	return n, err
 }
@@ -67,9 +67,9 @@ func (s *Service) roleNames(ctx context.Context) (map[string]string, error) {
 	return names, nil
 }
 
-func exportRow(u *store.User, roleIDs []string, names map[string]string) ExportRow {
-	roles := make([]string, 0, len(roleIDs))
-	for _, id := range roleIDs {
+func exportRow(u *store.UserSummary, names map[string]string) ExportRow {
+	roles := make([]string, 0, len(u.RoleIDs))
+	for _, id := range u.RoleIDs {
 		if name, ok := names[id]; ok {
 			roles = append(roles, name)
 		}

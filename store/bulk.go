@@ -28,6 +28,21 @@ type ImportedUser struct {
 	RoleIDs []string
 }
 
+// UserSummary is what a walk over many users reads of each: the columns
+// of an export, and the ids of the roles the user holds.
+type UserSummary struct {
+	ID            string
+	Email         string
+	Username      string
+	FirstName     string
+	LastName      string
+	Status        Status
+	EmailVerified bool
+	CreatedAt     time.Time
+	LastLoginAt   *time.Time
+	RoleIDs       []string
+}
+
 // BulkStore reads and changes many users with one statement per call, so
 // that admin work on thousands of users costs a few round trips per chunk
 // rather than several per user. Callers bound the size of ids (the admin
@@ -56,12 +71,12 @@ type BulkStore interface {
 	// where empty.
 	RecordAudit(ctx context.Context, entries []AuditEntry) error
 	// EachUser calls fn for every user matching f, oldest first (ties by
-	// id), with the ids of the roles the user holds, reading one database
-	// cursor: memory stays bounded however many users match. An error
-	// from fn stops the walk and is returned. The cursor, and its
-	// connection, stay open until the walk ends, so fn should not wait
-	// for long.
-	EachUser(ctx context.Context, f UserFilter, fn func(u *User, roleIDs []string) error) error
+	// id), reading one database cursor: memory stays bounded however many
+	// users match. fn may keep nothing of the summary it gets, which is
+	// reused. An error from fn stops the walk and is returned. The cursor,
+	// and its connection, stay open until the walk ends, so fn should not
+	// wait for long.
+	EachUser(ctx context.Context, f UserFilter, fn func(u *UserSummary) error) error
 	// Taken returns which of emails and usernames an account has already,
 	// compared and returned in lower case.
 	Taken(ctx context.Context, emails, usernames []string) (takenEmails, takenUsernames map[string]bool, err error)

@@ -224,7 +224,8 @@ func testBulkEachUser(t *testing.T, st store.Store) {
 	}
 	walk := func(f store.UserFilter) []seen {
 		var out []seen
-		require.NoError(t, st.Bulk().EachUser(ctx(t), f, func(u *store.User, roles []string) error {
+		require.NoError(t, st.Bulk().EachUser(ctx(t), f, func(u *store.UserSummary) error {
+			roles := append([]string(nil), u.RoleIDs...)
 			sort.Strings(roles)
 			out = append(out, seen{u.Email, roles})
 			return nil
@@ -240,7 +241,7 @@ func testBulkEachUser(t *testing.T, st store.Store) {
 
 	stop := errors.New("stop")
 	calls := 0
-	err = st.Bulk().EachUser(ctx(t), store.UserFilter{}, func(*store.User, []string) error { calls++; return stop })
+	err = st.Bulk().EachUser(ctx(t), store.UserFilter{}, func(*store.UserSummary) error { calls++; return stop })
 	assert.ErrorIs(t, err, stop)
 	assert.Equal(t, 1, calls, "an error from fn ends the walk")
 }
