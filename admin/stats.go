@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -47,40 +48,66 @@ type UserStats struct {
 	From, To      time.Time
 }
 
-// statsCache keeps one value for a few seconds. Holding mu while a value
-// is computed makes concurrent callers wait for it rather than all
-// computing it (no stampede at a million users).
+// statsCache keeps one value for a few seconds. Only the first caller
+// waits for it to be counted; once it is older than the TTL, callers get
+// it at once while one background refresh counts anew
+// (stale-while-revalidate), so no request pays for a count at a million
+// users after the first.
 type statsCache[T any] struct {
-	mu    sync.Mutex
-	value T
-	at    time.Time
-	ok    bool
+	mu         sync.Mutex
+	value      T
+	at         time.Time
+	ok         bool
+	refreshing bool
 }
 
-func (c *statsCache[T]) get(now time.Time, ttl time.Duration, load func() (T, error)) (T, error) {
+// get returns the value, loading it when there is none yet and starting
+// a refresh when it is older than ttl. A refresh that fails keeps the old
+// value and is logged.
+func (c *statsCache[T]) get(ctx context.Context, now time.Time, ttl time.Duration, log *slog.Logger, load func(context.Context) (T, error)) (T, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ok && now.Sub(c.at) < ttl && !now.Before(c.at) {
-		return c.value, nil
+	if !c.ok {
+		v, err := load(ctx)
+		if err != nil {
+			return v, err
+		}
+		c.value, c.at, c.ok = v, now, true
+		return v, nil
 	}
-	v, err := load()
+	if (now.Sub(c.at) >= ttl || now.Before(c.at)) && !c.refreshing {
+		c.refreshing = true
+		go c.refresh(context.WithoutCancel(ctx), now, log, load)
+	}
+	return c.value, nil
+}
+
+func (c *statsCache[T]) refresh(ctx context.Context, now time.Time, log *slog.Logger, load func(context.Context) (T, error)) {
+	v, err := load(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refreshing = false
 	if err != nil {
-		return v, err
+		log.ErrorContext(ctx, "admin statistics refresh failed", "err", err)
+		return
 	}
-	c.value, c.at, c.ok = v, now, true
-	return v, nil
+	c.value, c.at = v, now
 }
 
 // Dashboard returns the overview counts as the actor in ctx, who needs
-// ADMIN_ACCESS. The counts are indexed queries (migration 0011) and are
-// served from memory for Config.StatsTTL (default 10 s), so a busy admin
-// screen costs the database one round of queries per TTL.
+// ADMIN_ACCESS. The counts are indexed queries (migration 0011) served
+// from memory: after Config.StatsTTL (default 10 s) the next call starts
+// a background recount and gets the previous counts meanwhile, so a busy
+// admin screen costs the database one round of queries per TTL and only
+// the first call waits for one.
 func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	if _, err := s.cfg.RBAC.Require(ctx, rbac.AdminAccess, "admin.dashboard", ""); err != nil {
 		return Dashboard{}, err
 	}
 	now := s.cfg.Now().UTC()
-	return s.dashboard.get(now, s.cfg.StatsTTL, func() (Dashboard, error) { return s.loadDashboard(ctx, now) })
+	return s.dashboard.get(ctx, now, s.cfg.StatsTTL, s.cfg.Logger, func(ctx context.Context) (Dashboard, error) {
+		return s.loadDashboard(ctx, now)
+	})
 }
 
 func (s *Service) loadDashboard(ctx context.Context, now time.Time) (Dashboard, error) {
@@ -134,8 +161,8 @@ func withAllStatuses(m map[store.Status]int) map[store.Status]int {
 // to is the end of today (midnight UTC next), a zero from 30 days before
 // to, so that the default is the last 30 whole days, today included; from must be before to and
 // the window at most MaxStatsWindow (a Validation naming the field).
-// The counts by status and role are served from memory for
-// Config.StatsTTL; the sign-ups are an indexed range query.
+// The counts by status and role are served from memory as the
+// dashboard's are; the sign-ups are an indexed range query.
 func (s *Service) Stats(ctx context.Context, from, to time.Time) (UserStats, error) {
 	if _, err := s.cfg.RBAC.Require(ctx, rbac.UserRead, "admin.users.stats", ""); err != nil {
 		return UserStats{}, err
@@ -145,7 +172,7 @@ func (s *Service) Stats(ctx context.Context, from, to time.Time) (UserStats, err
 	if err != nil {
 		return UserStats{}, err
 	}
-	counts, err := s.userCounts.get(now, s.cfg.StatsTTL, func() (statusRoleCounts, error) { return s.loadCounts(ctx) })
+	counts, err := s.userCounts.get(ctx, now, s.cfg.StatsTTL, s.cfg.Logger, s.loadCounts)
 	if err != nil {
 		return UserStats{}, err
 	}
