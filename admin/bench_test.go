@@ -250,32 +250,36 @@ func BenchmarkAdminBulkAssignRole10k(b *testing.B) {
 	}
 }
 
-// BenchmarkAdminDashboard counts the dashboard without its cache (a TTL
-// of 1 ns). Goal: at most 50 ms.
+// BenchmarkAdminDashboard counts the dashboard as a cache refresh does.
+// Goal: at most 50 ms.
 func BenchmarkAdminDashboard(b *testing.B) {
 	st := benchStore(b)
-	m := benchManager(b, st, time.Nanosecond)
+	m := benchManager(b, st, time.Hour)
 	for b.Loop() {
-		_, err := m.Admin().Dashboard(system)
+		_, err := m.Admin().CountDashboard(system)
 		require.NoError(b, err)
 	}
 }
 
 // BenchmarkAdminUserStats computes the statistics of the default window
-// without the cache. Goal: at most 50 ms.
+// as a cache refresh does. Goal: at most 50 ms.
 func BenchmarkAdminUserStats(b *testing.B) {
 	st := benchStore(b)
-	m := benchManager(b, st, time.Nanosecond)
+	m := benchManager(b, st, time.Hour)
 	for b.Loop() {
-		_, err := m.Admin().Stats(system, time.Time{}, time.Time{})
+		_, err := m.Admin().CountStats(system)
 		require.NoError(b, err)
 	}
 }
 
-// BenchmarkAdminDashboardCached is what a request costs within the TTL.
+// BenchmarkAdminDashboardCached is what a request costs once the counts
+// are in memory (also past the TTL: a refresh runs in the background).
 func BenchmarkAdminDashboardCached(b *testing.B) {
 	st := benchStore(b)
 	m := benchManager(b, st, time.Hour)
+	_, err := m.Admin().Dashboard(system)
+	require.NoError(b, err)
+	b.ResetTimer()
 	for b.Loop() {
 		_, err := m.Admin().Dashboard(system)
 		require.NoError(b, err)
