@@ -286,8 +286,8 @@ func BenchmarkAdminDashboardCached(b *testing.B) {
 	}
 }
 
-// BenchmarkAdminUserStatsCached is what GET /admin/users/stats costs with
-// the counts in memory: the sign-ups per day of the default window.
+// BenchmarkAdminUserStatsCached is what GET /admin/users/stats costs for
+// the default window once it is in memory.
 func BenchmarkAdminUserStatsCached(b *testing.B) {
 	st := benchStore(b)
 	m := benchManager(b, st, time.Hour)

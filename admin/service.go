@@ -56,8 +56,9 @@ type Service struct {
 	cfg Config
 	st  store.Store
 	// dashboard and userCounts hold the statistics for Config.StatsTTL.
-	dashboard  statsCache[Dashboard]
-	userCounts statsCache[statusRoleCounts]
+	dashboard    statsCache[Dashboard]
+	userCounts   statsCache[statusRoleCounts]
+	defaultStats statsCache[UserStats]
 }
 
 // New returns a Service. It fails when a required dependency is missing.
