@@ -36,6 +36,14 @@ func (e *adminEnv) withRole(t *testing.T, email string, perms ...string) (id, to
 	return id, e.login(t, email, e2ePassword).AccessToken
 }
 
+// advance moves the clock on and signs the admin in again, whose token
+// the jump expired.
+func (e *adminEnv) advance(t *testing.T, d time.Duration) {
+	t.Helper()
+	e.clock.Advance(d)
+	e.admin = e.login(t, "admin@example.com", e2ePassword).AccessToken
+}
+
 // audits counts the audit rows of action on target with outcome.
 func (e *adminEnv) audits(t *testing.T, action, target string, outcome store.Outcome) []store.AuditEntry {
 	t.Helper()
