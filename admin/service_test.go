@@ -30,11 +30,16 @@ func TestNoActorNoAccess(t *testing.T) {
 		a, ctx := m.Admin(), context.Background()
 		first := "Eve"
 		calls := map[string]func() error{
-			"List":          func() error { _, err := a.List(ctx, admin.UserFilter{}, store.ListRequest{}); return err },
-			"User":          func() error { _, err := a.User(ctx, u.ID); return err },
-			"Create":        func() error { _, err := a.Create(ctx, admin.NewUser{Email: "eve@example.com"}); return err },
-			"Update":        func() error { _, err := a.Update(ctx, u.ID, admin.UserChange{}); return err },
-			"UpdateName":    func() error { ch := admin.UserChange{}; ch.FirstName = &first; _, err := a.Update(ctx, u.ID, ch); return err },
+			"List":   func() error { _, err := a.List(ctx, admin.UserFilter{}, store.ListRequest{}); return err },
+			"User":   func() error { _, err := a.User(ctx, u.ID); return err },
+			"Create": func() error { _, err := a.Create(ctx, admin.NewUser{Email: "eve@example.com"}); return err },
+			"Update": func() error { _, err := a.Update(ctx, u.ID, admin.UserChange{}); return err },
+			"UpdateName": func() error {
+				ch := admin.UserChange{}
+				ch.FirstName = &first
+				_, err := a.Update(ctx, u.ID, ch)
+				return err
+			},
 			"Delete":        func() error { return a.Delete(ctx, u.ID, false) },
 			"Erase":         func() error { return a.Delete(ctx, u.ID, true) },
 			"Lock":          func() error { return a.Lock(ctx, u.ID) },
