@@ -7,7 +7,6 @@ import (
 
 	"github.com/usermgmt/usermgmt/admin"
 	"github.com/usermgmt/usermgmt/store"
-	"github.com/usermgmt/usermgmt/users"
 )
 
 // adminUserJSON is a user in the admin list: the profile with what an
@@ -112,17 +111,8 @@ func (a *api) createAdminUser(w http.ResponseWriter, r *http.Request) {
 // profile fields, email and emailVerified. Status, roles and the password
 // are refused by name, pointing to the route that changes them.
 type adminUserPatch struct {
-	Username      optString `json:"username"`
-	FirstName     optString `json:"firstName"`
-	LastName      optString `json:"lastName"`
-	DisplayName   optString `json:"displayName"`
-	PhoneNumber   optString `json:"phoneNumber"`
-	Bio           optString `json:"bio"`
-	Location      optString `json:"location"`
-	Website       optString `json:"website"`
-	Visibility    optString `json:"visibility"`
-	Email         optString `json:"email"`
-	EmailVerified *bool     `json:"emailVerified"`
+	profileFields
+	EmailVerified *bool `json:"emailVerified"`
 
 	Status   present `json:"status"`
 	Roles    present `json:"roles"`
@@ -158,11 +148,7 @@ func (a *api) patchAdminUser(w http.ResponseWriter, r *http.Request) {
 		a.problem(w, r, err)
 		return
 	}
-	ch := admin.UserChange{EmailVerified: b.EmailVerified, ProfileChange: users.ProfileChange{
-		Username: b.Username.ptr(), FirstName: b.FirstName.ptr(), LastName: b.LastName.ptr(),
-		DisplayName: b.DisplayName.ptr(), PhoneNumber: b.PhoneNumber.ptr(), Bio: b.Bio.ptr(),
-		Location: b.Location.ptr(), Website: b.Website.ptr(), Visibility: b.Visibility.ptr(), Email: b.Email.ptr(),
-	}}
+	ch := admin.UserChange{EmailVerified: b.EmailVerified, ProfileChange: b.change()}
 	a.writeAdminUser(w, r, http.StatusOK)(a.cfg.Admin.Update(r.Context(), r.PathValue("id"), ch))
 }
 
