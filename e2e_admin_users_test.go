@@ -267,6 +267,12 @@ func TestAdminUpdateUser(t *testing.T) {
 		assert.ElementsMatch(t, []string{"email", "website", "visibility"}, p.Fields())
 		e2eCheckProblem(t, e.do(t, "PATCH", path, map[string]any{"email": "MOD@example.com"}, e2eBearer(e.admin)...), 409, "EMAIL_TAKEN")
 		e2eCheckProblem(t, e.do(t, "PATCH", path, map[string]any{"username": "root"}, e2eBearer(e.admin)...), 422, "USERNAME_RESERVED")
+
+		// A moderator edits profiles but cannot move an account to an
+		// address of theirs (and then reset its password).
+		p = e2eCheckProblem(t, e.do(t, "PATCH", path, map[string]any{"email": "mallory@example.com"}, e2eBearer(e.moderator)...), 403, "PERMISSION_DENIED")
+		assert.Contains(t, p.Detail, "USER_MANAGE")
+		assert.Equal(t, 200, e.do(t, "PATCH", path, map[string]any{"bio": "moderated"}, e2eBearer(e.moderator)...).Status)
 	})
 }
 
