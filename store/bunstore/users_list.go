@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -75,13 +76,31 @@ func searchUsers(q *bun.SelectQuery, text string) (*bun.SelectQuery, bool) {
 }
 
 func (r users) List(ctx context.Context, f store.UserFilter, req store.ListRequest) (store.Page[store.User], error) {
+	// The role is resolved to its id first: a constant role_id lets the
+	// planner use user_roles' statistics (walk the sort order probing the
+	// primary key for a common role, fetch the holders of a rare one),
+	// which a join on the role's name hides.
+	roleID, noRole := "", false
+	if f.Role != "" {
+		role, err := (roles{r.repos}).ByName(ctx, f.Role)
+		switch {
+		case errors.Is(err, store.ErrRoleNotFound):
+			noRole = true
+		case err != nil:
+			return store.Page[store.User]{}, err
+		default:
+			roleID = role.ID
+		}
+	}
 	return listPage(ctx, r.db, req, userList, func(q *bun.SelectQuery) (*bun.SelectQuery, bool) {
+		if noRole {
+			return q, false
+		}
 		if f.Status != "" {
 			q = q.Where("u.status = ?", string(f.Status))
 		}
-		if f.Role != "" {
-			q = q.Where(`EXISTS (SELECT 1 FROM user_roles AS ur JOIN roles AS r ON r.id = ur.role_id
-				WHERE ur.user_id = u.id AND lower(r.name) = lower(?))`, f.Role)
+		if roleID != "" {
+			q = q.Where("EXISTS (SELECT 1 FROM user_roles AS ur WHERE ur.user_id = u.id AND ur.role_id = ?)", roleID)
 		}
 		if f.EmailVerified != nil {
 			q = q.Where("u.email_verified = ?", *f.EmailVerified)
