@@ -118,8 +118,9 @@ type Suspension struct {
 // Reactivate or until Until, every session revoked at once. A deleted
 // account cannot be suspended (ErrConflict); a suspended one gets the new
 // reason and end. The last active administrator cannot be (ErrLastAdmin).
-// Audited, with a UserSuspended event and a notice to the user.
-func (s *Service) Suspend(ctx context.Context, id string, in Suspension) error {
+// Audited, with a UserSuspended event and a notice to the user. It
+// returns the user.
+func (s *Service) Suspend(ctx context.Context, id string, in Suspension) (*User, error) {
 	in.Reason = strings.TrimSpace(in.Reason)
 	now := s.cfg.Now().UTC()
 	var fields []store.FieldError
@@ -133,9 +134,10 @@ func (s *Service) Suspend(ctx context.Context, id string, in Suspension) error {
 		fields = append(fields, store.FieldError{Field: "until", Message: "must be in the future"})
 	}
 	if len(fields) > 0 {
-		return store.Validation(fields...)
+		return nil, store.Validation(fields...)
 	}
-	return s.act(ctx, rbac.UserManage, ActionSuspend, id, func(tx store.Repos, _ store.Actor) error {
+	var out *User
+	err := s.act(ctx, rbac.UserManage, ActionSuspend, id, func(tx store.Repos, _ store.Actor) error {
 		if err := s.cfg.Account.GuardLastAdmin(ctx, tx, id); err != nil {
 			return err
 		}
@@ -164,19 +166,26 @@ func (s *Service) Suspend(ctx context.Context, id string, in Suspension) error {
 		if err := s.record(ctx, tx, ActionSuspend, id, md, store.EventUserSuspended, payload); err != nil {
 			return err
 		}
-		return s.notify(ctx, tx, id, notify.Notice{Type: NoticeAccountSuspended, Title: "Your account was suspended",
-			Body: "An administrator suspended your account. Contact support to learn more."})
+		if err := s.notify(ctx, tx, id, notify.Notice{Type: NoticeAccountSuspended, Title: "Your account was suspended",
+			Body: "An administrator suspended your account. Contact support to learn more."}); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.details(ctx, tx, id)
+		return err
 	})
+	return out, err
 }
 
 // Reactivate makes a suspended, locked or deactivated account active
 // again (clearing the suspension), for an actor holding USER_MANAGE and
-// every permission the user holds. An active account stays as it is; a
+// every permission the user holds, and returns the user. An active account stays as it is; a
 // deleted one is ErrConflict (the user recovers it, or an administrator
 // erases it). Audited, with a UserActivated event and a notice when the
 // status changed.
-func (s *Service) Reactivate(ctx context.Context, id string) error {
-	return s.act(ctx, rbac.UserManage, ActionReactivate, id, func(tx store.Repos, _ store.Actor) error {
+func (s *Service) Reactivate(ctx context.Context, id string) (*User, error) {
+	var out *User
+	err := s.act(ctx, rbac.UserManage, ActionReactivate, id, func(tx store.Repos, _ store.Actor) error {
 		was := store.Status("")
 		if err := s.setStatus(ctx, tx, id, func(u *store.User) error {
 			was = u.Status
@@ -188,16 +197,21 @@ func (s *Service) Reactivate(ctx context.Context, id string) error {
 		}); err != nil {
 			return err
 		}
-		if was == store.StatusActive {
-			return nil
+		if was != store.StatusActive {
+			if err := s.record(ctx, tx, ActionReactivate, id, map[string]string{"from": string(was)},
+				store.EventUserActivated, map[string]any{"from": string(was)}); err != nil {
+				return err
+			}
+			if err := s.notify(ctx, tx, id, notify.Notice{Type: NoticeAccountRestored, Title: "Your account is active again",
+				Body: "An administrator reactivated your account; you can sign in again."}); err != nil {
+				return err
+			}
 		}
-		if err := s.record(ctx, tx, ActionReactivate, id, map[string]string{"from": string(was)},
-			store.EventUserActivated, map[string]any{"from": string(was)}); err != nil {
-			return err
-		}
-		return s.notify(ctx, tx, id, notify.Notice{Type: NoticeAccountRestored, Title: "Your account is active again",
-			Body: "An administrator reactivated your account; you can sign in again."})
+		var err error
+		out, err = s.details(ctx, tx, id)
+		return err
 	})
+	return out, err
 }
 
 // VerifyEmail marks the user's email address as verified, for an actor
@@ -266,10 +280,11 @@ func (s *Service) ResetPassword(ctx context.Context, id string) error {
 // ResetTwoFactor removes the user's second factors and backup codes (for
 // a user who lost them, or whose account was taken over) and revokes every
 // session, for an actor holding USER_MANAGE and every permission the user
-// holds. A user without 2FA is ErrMFANotEnabled. Audited, with a
-// TwoFactorChanged event and a notice to the user.
-func (s *Service) ResetTwoFactor(ctx context.Context, id string) error {
-	return s.act(ctx, rbac.UserManage, ActionResetTwoFA, id, func(tx store.Repos, _ store.Actor) error {
+// holds, and returns the user. A user without 2FA is ErrMFANotEnabled.
+// Audited, with a TwoFactorChanged event and a notice to the user.
+func (s *Service) ResetTwoFactor(ctx context.Context, id string) (*User, error) {
+	var out *User
+	err := s.act(ctx, rbac.UserManage, ActionResetTwoFA, id, func(tx store.Repos, _ store.Actor) error {
 		var method string
 		_, err := tx.Users().Update(ctx, id, func(u *store.User) error {
 			if !u.TwoFactorEnabled {
@@ -292,9 +307,14 @@ func (s *Service) ResetTwoFactor(ctx context.Context, id string) error {
 			store.EventTwoFactorChanged, map[string]any{"enabled": false, "method": method, "by": "admin"}); err != nil {
 			return err
 		}
-		return s.notify(ctx, tx, id, notify.Notice{Type: NoticeTwoFactorReset, Title: "Two-factor authentication was reset",
-			Body: "An administrator removed your second factor and backup codes and signed you out everywhere. Set up two-factor authentication again."})
+		if err := s.notify(ctx, tx, id, notify.Notice{Type: NoticeTwoFactorReset, Title: "Two-factor authentication was reset",
+			Body: "An administrator removed your second factor and backup codes and signed you out everywhere. Set up two-factor authentication again."}); err != nil {
+			return err
+		}
+		out, err = s.details(ctx, tx, id)
+		return err
 	})
+	return out, err
 }
 
 // setStatus changes the locked row with fn and stamps UpdatedAt.

@@ -229,7 +229,7 @@ type UserChange struct {
 }
 
 // Update edits a user for an actor holding USER_UPDATE and every
-// permission the user holds. Invalid fields are a Validation naming each;
+// permission the user holds; changing the email also needs USER_MANAGE. Invalid fields are a Validation naming each;
 // a taken email or username ErrEmailTaken or ErrUsernameTaken. The change
 // is one locked update with its audit row and a UserUpdated event naming
 // the changed fields (never their values).
@@ -240,8 +240,20 @@ func (s *Service) Update(ctx context.Context, id string, ch UserChange) (*User, 
 	if err := ch.Validate(); err != nil {
 		return nil, err
 	}
+	actor, err := s.cfg.RBAC.Require(ctx, rbac.UserUpdate, ActionUpdate, id)
+	if err != nil {
+		return nil, err
+	}
+	// A new address plus a password reset is the account: changing it is
+	// account control (USER_MANAGE, as reset-password), not profile
+	// editing, so a moderator cannot take over the users they edit.
+	if ch.Email != nil {
+		if _, err := s.cfg.RBAC.Require(ctx, rbac.UserManage, ActionUpdate, id); err != nil {
+			return nil, err
+		}
+	}
 	var out *User
-	err := s.act(ctx, rbac.UserUpdate, ActionUpdate, id, func(tx store.Repos, _ store.Actor) error {
+	err = s.actAs(ctx, actor, ActionUpdate, id, func(tx store.Repos, _ store.Actor) error {
 		var changed []string
 		cancelEmail := false
 		_, err := tx.Users().Update(ctx, id, func(u *store.User) error {

@@ -39,7 +39,7 @@ func (a *api) exportUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	kind, ok := exportFormats[format]
 	if !ok {
-		err = joinValidation(err, store.FieldError{Field: "format", Message: "must be csv, json or ndjson"})
+		err = joinValidation(err, store.Validation(store.FieldError{Field: "format", Message: "must be csv, json or ndjson"}))
 	}
 	if err != nil {
 		a.problem(w, r, err)
@@ -60,15 +60,6 @@ func (a *api) exportUsers(w http.ResponseWriter, r *http.Request) {
 		a.log.ErrorContext(r.Context(), "user export failed", "request_id", requestID(r.Context()), "err", err)
 		panic(http.ErrAbortHandler) // cut the response short: a truncated file must not look whole
 	}
-}
-
-// joinValidation adds field to err, a Validation or nil.
-func joinValidation(err error, field store.FieldError) error {
-	if err == nil {
-		return store.Validation(field)
-	}
-	e := store.AsError(err)
-	return store.Validation(append(append([]store.FieldError(nil), e.Fields...), field)...)
 }
 
 // userEncoder writes exported rows in one format.

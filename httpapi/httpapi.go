@@ -269,6 +269,22 @@ func (a *api) routeTable() []Route {
 		{Method: "GET", Path: "/live", handler: http.HandlerFunc(a.live)},
 		{Method: "GET", Path: "/openapi.json", handler: http.HandlerFunc(a.openAPI)},
 
+		// Admin core (issue 10 part A): user search and management,
+		// account actions, impersonation.
+		can("GET", "/admin/users", rbac.UserRead, a.listAdminUsers),
+		can("POST", "/admin/users", rbac.UserCreate, a.createAdminUser),
+		can("GET", "/admin/users/{id}", rbac.UserRead, a.getAdminUser),
+		can("PATCH", "/admin/users/{id}", rbac.UserUpdate, a.patchAdminUser),
+		can("DELETE", "/admin/users/{id}", rbac.UserDelete, a.deleteAdminUser),
+		can("POST", "/admin/users/{id}/lock", rbac.UserManage, a.lockAdminUser),
+		can("POST", "/admin/users/{id}/unlock", rbac.UserManage, a.unlockAdminUser),
+		can("POST", "/admin/users/{id}/suspend", rbac.UserManage, a.suspendAdminUser),
+		can("POST", "/admin/users/{id}/reactivate", rbac.UserManage, a.reactivateAdminUser),
+		can("POST", "/admin/users/{id}/verify-email", rbac.UserManage, a.verifyAdminUserEmail),
+		can("POST", "/admin/users/{id}/reset-password", rbac.UserManage, a.resetAdminUserPassword),
+		can("POST", "/admin/users/{id}/2fa/reset", rbac.UserManage, a.resetAdminUserTwoFA),
+		can("POST", "/admin/users/{id}/impersonate", rbac.AdminAccess, a.impersonateAdminUser),
+
 		// Admin, part B: bulk work, export and import, dashboard and stats.
 		can("POST", "/admin/bulk/assign-role", rbac.RoleAssign, a.bulkAssignRole),
 		can("POST", "/admin/bulk/activate", rbac.UserManage, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkActivate })),

@@ -44,7 +44,11 @@ func (r bulk) EachUser(ctx context.Context, f store.UserFilter, fn func(*store.U
 		Column("u.id", "u.email", "u.username", "u.first_name", "u.last_name", "u.status", "u.email_verified", "u.created_at", "u.last_login_at").
 		ColumnExpr(roleIDsExpr(r.db.Dialect().Name()) + " AS role_ids").
 		OrderExpr("u.created_at ASC, u.id ASC")
-	q, ok := filterUsers(q, f)
+	roleID, ok, err := resolveRole(ctx, r.repos, f.Role)
+	if err != nil || !ok {
+		return err
+	}
+	q, ok = filterUsers(q, f, roleID)
 	if !ok {
 		return nil
 	}

@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -75,20 +76,46 @@ func searchUsers(q *bun.SelectQuery, text string) (*bun.SelectQuery, bool) {
 }
 
 func (r users) List(ctx context.Context, f store.UserFilter, req store.ListRequest) (store.Page[store.User], error) {
+	roleID, ok, err := resolveRole(ctx, r.repos, f.Role)
+	if err != nil {
+		return store.Page[store.User]{}, err
+	}
 	return listPage(ctx, r.db, req, userList, func(q *bun.SelectQuery) (*bun.SelectQuery, bool) {
-		return filterUsers(q, f)
+		if !ok {
+			return q, false
+		}
+		return filterUsers(q, f, roleID)
 	}, func(row *userRow) store.User { return *row.user() })
 }
 
+// resolveRole turns the role filter's name into the role's id, first: a
+// constant role_id lets the planner use user_roles' statistics (walk the
+// sort order probing the primary key for a common role, fetch the holders
+// of a rare one), which a join on the role's name hides. ok is false when
+// no role has that name, so that nothing matches.
+func resolveRole(ctx context.Context, r repos, name string) (id string, ok bool, err error) {
+	if name == "" {
+		return "", true, nil
+	}
+	role, err := (roles{r}).ByName(ctx, name)
+	switch {
+	case errors.Is(err, store.ErrRoleNotFound):
+		return "", false, nil
+	case err != nil:
+		return "", false, err
+	}
+	return role.ID, true, nil
+}
+
 // filterUsers applies f to a query on users AS u, for the list and the
-// export alike. It reports false when f can match nothing.
-func filterUsers(q *bun.SelectQuery, f store.UserFilter) (*bun.SelectQuery, bool) {
+// export alike, with f.Role already resolved to roleID (resolveRole). It
+// reports false when f can match nothing.
+func filterUsers(q *bun.SelectQuery, f store.UserFilter, roleID string) (*bun.SelectQuery, bool) {
 	if f.Status != "" {
 		q = q.Where("u.status = ?", string(f.Status))
 	}
-	if f.Role != "" {
-		q = q.Where(`EXISTS (SELECT 1 FROM user_roles AS ur JOIN roles AS r ON r.id = ur.role_id
-			WHERE ur.user_id = u.id AND lower(r.name) = lower(?))`, f.Role)
+	if roleID != "" {
+		q = q.Where("EXISTS (SELECT 1 FROM user_roles AS ur WHERE ur.user_id = u.id AND ur.role_id = ?)", roleID)
 	}
 	if f.EmailVerified != nil {
 		q = q.Where("u.email_verified = ?", *f.EmailVerified)

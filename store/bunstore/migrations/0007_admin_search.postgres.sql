@@ -20,6 +20,12 @@
 -- schema of one tenant, or of one test, must not drop it under the
 -- others), else into the current schema; the operator class is named with
 -- the schema it is in.
+--
+-- On a large existing table the index build runs inside Migrate's
+-- transaction (writes to users wait meanwhile; give the DSN a longer
+-- read_timeout than pgdriver's 10 s default). A host may instead build it
+-- beforehand with CREATE INDEX CONCURRENTLY under the same name, which
+-- this migration then keeps (IF NOT EXISTS).
 DO $$
 DECLARE trgm text
 ;BEGIN
@@ -34,7 +40,7 @@ DECLARE trgm text
 	;END
 	;SELECT extnamespace::regnamespace::text INTO trgm FROM pg_extension WHERE extname = 'pg_trgm'
 	;IF trgm IS NOT NULL THEN
-		EXECUTE 'CREATE INDEX users_search_trgm_idx ON users USING gin ((lower(email || chr(1) || coalesce(username, '''') || chr(1) || coalesce(first_name, '''') || '' '' || coalesce(last_name, '''') || chr(1) || coalesce(display_name, ''''))) ' || trgm || '.gin_trgm_ops)'
+		EXECUTE 'CREATE INDEX IF NOT EXISTS users_search_trgm_idx ON users USING gin ((lower(email || chr(1) || coalesce(username, '''') || chr(1) || coalesce(first_name, '''') || '' '' || coalesce(last_name, '''') || chr(1) || coalesce(display_name, ''''))) ' || trgm || '.gin_trgm_ops)'
 	;END IF
 ;END
 $$;
