@@ -82,6 +82,12 @@ type config struct {
 	auditRetentionDays int
 	// stream is WithNotificationStream's; zero takes httpapi's defaults.
 	stream httpapi.StreamTiming
+	// impersonationTTL is WithImpersonationTTL; 0 is the admin default.
+	impersonationTTL time.Duration
+	// importLimit is WithImportLimit; 0 is httpapi.DefaultImportLimit.
+	importLimit int64
+	// adminStatsTTL is WithAdminStatsTTL; 0 is admin.DefaultStatsTTL.
+	adminStatsTTL time.Duration
 }
 
 func defaultConfig() config {
@@ -551,4 +557,24 @@ func WithNotificationStream(heartbeat, poll time.Duration) Option {
 		}
 		c.stream = httpapi.StreamTiming{Heartbeat: heartbeat, Poll: poll}
 	}
+}
+
+// WithImpersonationTTL sets how long an impersonation token
+// (POST /admin/users/{id}/impersonate) lives, from 1 second to 15 minutes.
+// Default: 10 minutes. It never outlives the access-token lifetime.
+func WithImpersonationTTL(d time.Duration) Option {
+	return func(c *config) { c.impersonationTTL = d }
+}
+
+// WithImportLimit caps the upload of POST /admin/users/import, in bytes;
+// a larger body is refused with 413 PAYLOAD_TOO_LARGE. Default: 64 MiB.
+func WithImportLimit(n int64) Option {
+	return func(c *config) { c.importLimit = n }
+}
+
+// WithAdminStatsTTL sets how long the admin dashboard and the user counts
+// of GET /admin/users/stats are served from memory before they are
+// counted again. Default: 10 seconds.
+func WithAdminStatsTTL(d time.Duration) Option {
+	return func(c *config) { c.adminStatsTTL = d }
 }

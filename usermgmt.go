@@ -124,6 +124,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		AuditQuery:     m.auditQuery,
 		Notifications:  m.notices,
 		Stream:         c.stream,
+		ImportLimit:    c.importLimit,
 	})
 	return m, nil
 }
@@ -214,7 +215,8 @@ func (m *Manager) buildServices() error {
 	}
 	m.admin, err = admin.New(admin.Config{
 		Store: m.store, Audit: m.audit, Auth: m.auth, Sessions: m.sessions, RBAC: m.rbac, GDPR: m.gdpr,
-		Now: c.now, Logger: c.logger,
+		Now: c.now, Logger: c.logger, Account: m.account, ImpersonationTTL: c.impersonationTTL,
+		RecoveryWindow: c.recovery, StatsTTL: c.adminStatsTTL,
 	})
 	if err != nil {
 		return err

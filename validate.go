@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usermgmt/usermgmt/admin"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/ratelimit"
 	"github.com/usermgmt/usermgmt/twofa"
@@ -63,6 +64,9 @@ func (c *config) validate() error {
 			bad("WithEncryptionKey", "keys must be %d bytes", twofa.KeySize)
 			break
 		}
+	}
+	if d := c.impersonationTTL; d < 0 || d > admin.MaxImpersonationTTL || (d > 0 && d < time.Second) {
+		bad("WithImpersonationTTL", "must be from 1s to %s, got %s", admin.MaxImpersonationTTL, d)
 	}
 	errs = append(errs, c.validateDurations()...)
 	errs = append(errs, validateLimits(c.limits)...)

@@ -203,6 +203,8 @@ func (p Passwords) hasherFor(encoded string) Hasher {
 			return a
 		}
 		return Argon2id{}
+	case isLegacyBcrypt(encoded):
+		return legacyBcrypt{}
 	}
 	return p.Preferred
 }

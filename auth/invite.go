@@ -19,7 +19,7 @@ func (s *Service) Invite(ctx context.Context, userID string) error {
 		return err
 	}
 	return s.st.InTx(ctx, func(tx store.Repos) error {
-		if err := s.enqueue(ctx, tx, JobResetMail, u.ID, map[string]any{"invite": true}); err != nil {
+		if err := s.QueueInvite(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Entry{Action: "user.invite", TargetID: u.ID})

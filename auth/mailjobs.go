@@ -19,7 +19,8 @@ import (
 // do the same work for every address.
 const (
 	// JobResetMail mails a reset link: payload {"email"} for
-	// forgot-password, or keyed to the user with {"invite": true}.
+	// forgot-password, or keyed to the user with {"invite": true} or
+	// {"audited": true} (QueueInvite, QueueReset).
 	JobResetMail store.EventName = "auth.reset_mail"
 	// JobVerifyMail mails a verification link: keyed to the user at
 	// sign-up, or payload {"email"} for resend-verification.
@@ -104,6 +105,10 @@ func (s *Service) resetJob(ctx context.Context, e store.OutboxEntry) error {
 	if invite, _ := e.Payload["invite"].(bool); invite {
 		// Audited as user.invite by Invite, with its actor.
 		template, ttl, audited = notify.TemplateInvite, s.cfg.InviteTTL, nil
+	}
+	if byCaller, _ := e.Payload["audited"].(bool); byCaller {
+		// Audited by whoever queued it (QueueReset), with its actor.
+		audited = nil
 	}
 	token, err := s.issueFor(ctx, u.ID, store.PurposeResetPassword, ttl, "", audited)
 	if err != nil {

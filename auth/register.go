@@ -24,7 +24,7 @@ type Registration struct {
 // ErrUsernameTaken, decided by the database so parallel sign-ups cannot
 // both win.
 func (s *Service) Register(ctx context.Context, in Registration) (*store.User, error) {
-	u, err := s.newUser(in)
+	u, err := s.newUser(in, false)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +52,9 @@ func (s *Service) Register(ctx context.Context, in Registration) (*store.User, e
 	return u, nil
 }
 
-// newUser validates a registration and returns the user to create.
-func (s *Service) newUser(in Registration) (*store.User, error) {
+// newUser validates a registration and returns the user to create. An
+// invited user has no password yet.
+func (s *Service) newUser(in Registration, invited bool) (*store.User, error) {
 	var fc fieldCheck
 	email, ok := NormalizeEmail(in.Email)
 	if !ok {
@@ -65,7 +66,7 @@ func (s *Service) newUser(in Registration) (*store.User, error) {
 			fc.add("username", "must be 3 to 32 characters of a-z, 0-9, '_', '.' and '-'")
 		}
 	}
-	if in.Password == "" {
+	if in.Password == "" && !invited {
 		fc.add("password", "is required")
 	}
 	fc.name("firstName", in.FirstName)
@@ -76,16 +77,21 @@ func (s *Service) newUser(in Registration) (*store.User, error) {
 	if ReservedUsername(username) {
 		return nil, store.ErrUsernameReserved
 	}
-	if err := s.cfg.Policy.Check(in.Password, email, username); err != nil {
-		return nil, err
-	}
 	now := s.now()
-	return &store.User{
+	u := &store.User{
 		Email: email, Username: username, FirstName: in.FirstName, LastName: in.LastName,
 		Status: store.StatusActive, Visibility: store.VisibilityPublic,
 		Preferences: store.DefaultPreferences(), PasswordChangedAt: &now,
 		CreatedAt: now, UpdatedAt: now,
-	}, nil
+	}
+	if invited {
+		u.PasswordChangedAt = nil
+		return u, nil
+	}
+	if err := s.cfg.Policy.Check(in.Password, email, username); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // createUser inserts u with its roles and its first password-history

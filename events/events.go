@@ -26,8 +26,18 @@ func NewRecorder(now func() time.Time) *Recorder {
 // actor taken from ctx (store.ActorFromContext), the one place that says
 // who acts. payload must hold no secrets.
 func (r *Recorder) Append(ctx context.Context, tx store.Repos, name store.EventName, userID string, payload map[string]any) error {
+	e := r.Prepare(ctx, name, userID, payload)
+	if err := tx.Events().Append(ctx, &e); err != nil {
+		return fmt.Errorf("events: append %s: %w", name, err)
+	}
+	return nil
+}
+
+// Prepare returns the event Append would write, for stores that write
+// many in one statement (store.BulkStore.AppendEvents).
+func (r *Recorder) Prepare(ctx context.Context, name store.EventName, userID string, payload map[string]any) store.Event {
 	actor, _ := store.ActorFromContext(ctx)
-	e := store.Event{
+	return store.Event{
 		Name:           name,
 		UserID:         userID,
 		ActorID:        actor.UserID,
@@ -35,10 +45,6 @@ func (r *Recorder) Append(ctx context.Context, tx store.Repos, name store.EventN
 		Payload:        payload,
 		OccurredAt:     r.now().UTC(),
 	}
-	if err := tx.Events().Append(ctx, &e); err != nil {
-		return fmt.Errorf("events: append %s: %w", name, err)
-	}
-	return nil
 }
 
 // Emit writes the event of payload p about userID through tx, like Append

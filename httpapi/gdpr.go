@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 )
 
@@ -9,7 +10,7 @@ import (
 // ordinary problem document; one after it cuts the connection short, so
 // that a client never takes a truncated file for a complete one.
 func (a *api) exportAccount(w http.ResponseWriter, r *http.Request) {
-	lw := &lazyAttachment{w: w}
+	lw := &lazyAttachment{w: w, contentType: "application/json", filename: "account-export.json"}
 	err := a.cfg.GDPR.Export(r.Context(), principal(r).UserID, lw)
 	switch {
 	case err == nil && !lw.started:
@@ -22,17 +23,21 @@ func (a *api) exportAccount(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lazyAttachment writes the export's headers before its first byte.
+// lazyAttachment writes an export's headers before its first byte, so
+// that an export failing before it wrote anything can still answer a
+// problem.
 type lazyAttachment struct {
-	w       http.ResponseWriter
-	started bool
+	w           http.ResponseWriter
+	contentType string
+	filename    string
+	started     bool
 }
 
 func (l *lazyAttachment) start() {
 	l.started = true
 	h := l.w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Disposition", `attachment; filename="account-export.json"`)
+	h.Set("Content-Type", l.contentType)
+	h.Set("Content-Disposition", `attachment; filename="`+l.filename+`"`)
 	h.Set("Cache-Control", "no-store")
 	l.w.WriteHeader(http.StatusOK)
 }
@@ -42,4 +47,16 @@ func (l *lazyAttachment) Write(p []byte) (int, error) {
 		l.start()
 	}
 	return l.w.Write(p)
+}
+
+// flush sends what was written so far to the client, once the export has
+// started (flushing earlier would send the headers).
+func (l *lazyAttachment) flush() error {
+	if !l.started {
+		return nil
+	}
+	if err := http.NewResponseController(l.w).Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }

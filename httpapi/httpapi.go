@@ -76,7 +76,14 @@ type Config struct {
 	Notifications *notify.Center
 	// Stream times GET /notifications/stream.
 	Stream StreamTiming
+	// ImportLimit caps the body of POST /admin/users/import, in bytes.
+	// Default: DefaultImportLimit.
+	ImportLimit int64
 }
+
+// DefaultImportLimit is the default cap on an import upload: 64 MiB, some
+// 400,000 rows with bcrypt hashes.
+const DefaultImportLimit = 64 << 20
 
 // DefaultMountPath is the mount path assumed when Config.MountPath is
 // empty, the one the example server uses.
@@ -131,6 +138,9 @@ func newAPI(cfg Config) *api {
 	}
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = DefaultBodyLimit
+	}
+	if cfg.ImportLimit <= 0 {
+		cfg.ImportLimit = DefaultImportLimit
 	}
 	if cfg.Limits == nil {
 		l := DefaultLimits()
@@ -281,6 +291,32 @@ func (a *api) routeTable() []Route {
 		authed("DELETE", "/notifications/{id}", a.deleteNotification),
 		authed("DELETE", "/notifications", a.deleteAllNotifications),
 		authed("GET", "/notifications/stream", a.streamNotifications),
+
+		// Admin core (issue 10 part A): user search and management,
+		// account actions, impersonation.
+		can("GET", "/admin/users", rbac.UserRead, a.listAdminUsers),
+		can("POST", "/admin/users", rbac.UserCreate, a.createAdminUser),
+		can("GET", "/admin/users/{id}", rbac.UserRead, a.getAdminUser),
+		can("PATCH", "/admin/users/{id}", rbac.UserUpdate, a.patchAdminUser),
+		can("DELETE", "/admin/users/{id}", rbac.UserDelete, a.deleteAdminUser),
+		can("POST", "/admin/users/{id}/lock", rbac.UserManage, a.lockAdminUser),
+		can("POST", "/admin/users/{id}/unlock", rbac.UserManage, a.unlockAdminUser),
+		can("POST", "/admin/users/{id}/suspend", rbac.UserManage, a.suspendAdminUser),
+		can("POST", "/admin/users/{id}/reactivate", rbac.UserManage, a.reactivateAdminUser),
+		can("POST", "/admin/users/{id}/verify-email", rbac.UserManage, a.verifyAdminUserEmail),
+		can("POST", "/admin/users/{id}/reset-password", rbac.UserManage, a.resetAdminUserPassword),
+		can("POST", "/admin/users/{id}/2fa/reset", rbac.UserManage, a.resetAdminUserTwoFA),
+		can("POST", "/admin/users/{id}/impersonate", rbac.AdminAccess, a.impersonateAdminUser),
+
+		// Admin, part B: bulk work, export and import, dashboard and stats.
+		can("POST", "/admin/bulk/assign-role", rbac.RoleAssign, a.bulkAssignRole),
+		can("POST", "/admin/bulk/activate", rbac.UserManage, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkActivate })),
+		can("POST", "/admin/bulk/deactivate", rbac.UserManage, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkDeactivate })),
+		can("POST", "/admin/bulk/delete", rbac.UserDelete, a.bulkStatus(func(s *admin.Service) bulkCall { return s.BulkDelete })),
+		can("GET", "/admin/users/export", rbac.UserRead, a.exportUsers),
+		can("POST", "/admin/users/import", rbac.UserCreate, a.importUsers),
+		can("GET", "/admin/dashboard", rbac.AdminAccess, a.dashboard),
+		can("GET", "/admin/users/stats", rbac.UserRead, a.userStats),
 	}
 }
 

@@ -159,11 +159,15 @@ func (a *api) limitBody(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.ContentLength > a.cfg.BodyLimit {
+		limit := a.cfg.BodyLimit
+		if r.Method == http.MethodPost && r.URL.Path == importPath {
+			limit = a.cfg.ImportLimit
+		}
+		if r.ContentLength > limit {
 			writeProblem(w, r, store.ErrPayloadTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.BodyLimit)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -12,6 +12,30 @@ import (
 	"github.com/usermgmt/usermgmt/users"
 )
 
+// profileFields are the editable fields of a profile, as PUT and PATCH
+// /users/profile and PATCH /admin/users/{id} take them.
+type profileFields struct {
+	Username    optString `json:"username"`
+	FirstName   optString `json:"firstName"`
+	LastName    optString `json:"lastName"`
+	DisplayName optString `json:"displayName"`
+	PhoneNumber optString `json:"phoneNumber"`
+	Bio         optString `json:"bio"`
+	Location    optString `json:"location"`
+	Website     optString `json:"website"`
+	Visibility  optString `json:"visibility"`
+	Email       optString `json:"email"`
+}
+
+func (f *profileFields) change() users.ProfileChange {
+	return users.ProfileChange{
+		Username: f.Username.ptr(), FirstName: f.FirstName.ptr(), LastName: f.LastName.ptr(),
+		DisplayName: f.DisplayName.ptr(), PhoneNumber: f.PhoneNumber.ptr(), Bio: f.Bio.ptr(),
+		Location: f.Location.ptr(), Website: f.Website.ptr(), Visibility: f.Visibility.ptr(),
+		Email: f.Email.ptr(),
+	}
+}
+
 // optString is a JSON string field that tells "not sent" (Set false) from
 // null (Null true) and a value, as PATCH needs.
 type optString struct {
@@ -50,17 +74,8 @@ func (p *present) UnmarshalJSON([]byte) error { *p = true; return nil }
 // profileBody is the body of PUT and PATCH /users/profile. The read-only
 // fields of a profile are decoded only to be refused by name.
 type profileBody struct {
-	Username    optString `json:"username"`
-	FirstName   optString `json:"firstName"`
-	LastName    optString `json:"lastName"`
-	DisplayName optString `json:"displayName"`
-	PhoneNumber optString `json:"phoneNumber"`
-	Bio         optString `json:"bio"`
-	Location    optString `json:"location"`
-	Website     optString `json:"website"`
-	Visibility  optString `json:"visibility"`
-	Email       optString `json:"email"`
-	Password    string    `json:"password"`
+	profileFields
+	Password string `json:"password"`
 
 	ID               present `json:"id"`
 	PendingEmail     present `json:"pendingEmail"`
@@ -98,12 +113,9 @@ func (b *profileBody) readOnly() []store.FieldError {
 }
 
 func (b *profileBody) change() users.ProfileChange {
-	return users.ProfileChange{
-		Username: b.Username.ptr(), FirstName: b.FirstName.ptr(), LastName: b.LastName.ptr(),
-		DisplayName: b.DisplayName.ptr(), PhoneNumber: b.PhoneNumber.ptr(), Bio: b.Bio.ptr(),
-		Location: b.Location.ptr(), Website: b.Website.ptr(), Visibility: b.Visibility.ptr(),
-		Email: b.Email.ptr(), Password: b.Password,
-	}
+	ch := b.profileFields.change()
+	ch.Password = b.Password
+	return ch
 }
 
 // decodeProfile decodes a profile body, reporting unknown, mistyped and

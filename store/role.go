@@ -58,6 +58,12 @@ type RoleStore interface {
 	// costs one round trip. Every id asked for is a key of the result:
 	// unknown and malformed ids, and roles nobody holds, count 0.
 	UserCounts(ctx context.Context, roleIDs []string) (map[string]int, error)
+	// NamesOf returns the names of the roles each of the users holds,
+	// ordered ignoring letter case, in one query however many users are
+	// asked for, so that a page of users costs one round trip more.
+	// Every id asked for is a key of the result: unknown and malformed
+	// ids, and users without a role, map to an empty slice.
+	NamesOf(ctx context.Context, userIDs []string) (map[string][]string, error)
 	// Lock holds the role's row lock until the transaction ends, so that
 	// callers who check and then change the role's holders (the last-admin
 	// rule) take turns. ErrRoleNotFound when there is no such role.

@@ -20,6 +20,8 @@ type Repos interface {
 	RateLimits() RateLimitStore
 	Erasure() ErasureStore
 	Events() EventStore
+	Bulk() BulkStore
+	UserStats() UserStatsStore
 }
 
 // Store is the persistence the library needs. Implementations must be safe

@@ -114,9 +114,11 @@ type UserFilter struct {
 	CreatedFrom time.Time
 	CreatedTo   time.Time
 	// Q keeps users whose email, username, first name, last name, display
-	// name or "first last" contains Q, ignoring letter case. It is a plain
-	// substring match (SQL LIKE, with % and _ in Q taken literally) that
-	// reads every row the other filters leave; a trigram index is planned.
+	// name or "first last" contains Q, ignoring letter case (ASCII letter
+	// case on SQLite), with no special characters: % _ * ? [ match
+	// themselves. A match never spans two fields. bunstore serves it from
+	// a trigram index (pg_trgm on PostgreSQL, FTS5 on SQLite) for Q of
+	// three or more characters.
 	Q string
 }
 

@@ -129,6 +129,8 @@ func (r repos) Avatars() store.AvatarStore             { return avatars{r} }
 func (r repos) RateLimits() store.RateLimitStore       { return rateLimits{r} }
 func (r repos) Erasure() store.ErasureStore            { return erasure{r} }
 func (r repos) Events() store.EventStore               { return events{r} }
+func (r repos) Bulk() store.BulkStore                  { return bulk{r} }
+func (r repos) UserStats() store.UserStatsStore        { return userStats{r} }
 
 // affected returns an error matching notFound when res changed no row.
 func affected(res sql.Result, notFound *store.Error) error {

@@ -29,6 +29,7 @@ func roleCases() []testCase {
 		{"LockSerialisesCheckThenChange", testRoleLock},
 		{"UserCounts", testRoleUserCounts},
 		{"UserCountsInTx", testRoleUserCountsInTx},
+		{"NamesOf", testRoleNamesOf},
 	}
 }
 

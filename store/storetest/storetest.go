@@ -66,6 +66,8 @@ func groups() []group {
 		{"Store", storeCases()},
 		{"Changes", changeCases()},
 		{"Events", eventCases()},
+		{"Bulk", bulkCases()},
+		{"UserStats", userStatsCases()},
 	}
 }
 

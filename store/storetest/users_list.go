@@ -17,6 +17,7 @@ func userListCases() []testCase {
 		{"Sorts", testUserListSorts},
 		{"Filters", testUserListFilters},
 		{"Fields", testUserListFields},
+		{"SearchFollowsChanges", testUserSearchFollowsChanges},
 	}
 }
 
@@ -182,6 +183,16 @@ func testUserListFilters(t *testing.T, st store.Store) {
 		{"q with % taken literally", store.UserFilter{Q: "%"}, nil},
 		{"q with a backslash", store.UserFilter{Q: `\`}, nil},
 		{"q no match", store.UserFilter{Q: "nobody"}, nil},
+		{"q with * taken literally", store.UserFilter{Q: "*"}, nil},
+		{"q with ? taken literally", store.UserFilter{Q: "a?a"}, nil},
+		{"q with [ taken literally", store.UserFilter{Q: "[a-z]"}, nil},
+		{"q does not span email and username", store.UserFilter{Q: "comzed"}, nil},
+		{"q does not span two fields with a space", store.UserFilter{Q: ".com zed"}, nil},
+		{"q with the field separator", store.UserFilter{Q: "com\x01zed"}, nil},
+		{"q of two letters", store.UserFilter{Q: "cy"}, ids(5)},
+		{"q of one letter", store.UserFilter{Q: "Z"}, ids(0)},
+		{"q with a status", store.UserFilter{Q: "lovelace", Status: store.StatusSuspended}, ids(2)},
+		{"q on a deleted user", store.UserFilter{Q: "hal@"}, ids(7)},
 		{"combined", store.UserFilter{Q: "lovelace", EmailVerified: yes, Role: store.RoleModerator}, ids(4)},
 	} {
 		p, err := st.Users().List(ctx(t), tc.f, store.ListRequest{Limit: store.MaxLimit, IncludeTotal: true})
@@ -230,4 +241,42 @@ func testUserListFields(t *testing.T, st store.Store) {
 	sameTimePtr(t, want.LastLoginAt, got.LastLoginAt)
 	assert.Empty(t, p.NextCursor)
 	assert.Nil(t, p.Total)
+}
+
+// testUserSearchFollowsChanges checks that q sees a user's current
+// fields (stores that keep a search index must update it with the row)
+// and forgets deleted users.
+func testUserSearchFollowsChanges(t *testing.T, st store.Store) {
+	us := userListFixture(t, st)
+	search := func(q string) []string {
+		p, err := st.Users().List(ctx(t), store.UserFilter{Q: q}, store.ListRequest{Limit: store.MaxLimit})
+		require.NoError(t, err)
+		return userIDs(p.Items)
+	}
+	_, err := st.Users().Update(ctx(t), us[6].ID, func(u *store.User) error {
+		u.Username, u.FirstName, u.DisplayName = "quokka", "Grace", "Admiral Hopper"
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Empty(t, search("wu"), "the old username is forgotten")
+	assert.Equal(t, []string{us[6].ID}, search("QUOKKA"))
+	assert.Equal(t, []string{us[6].ID}, search("grace "))
+	assert.Equal(t, []string{us[6].ID}, search("miral hop"))
+
+	_, err = st.Users().Update(ctx(t), us[3].ID, func(u *store.User) error {
+		u.Email = "dora@example.net"
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Empty(t, search("dan@"))
+	assert.Equal(t, []string{us[3].ID}, search("example.net"))
+
+	require.NoError(t, st.Users().Delete(ctx(t), us[5].ID))
+	assert.Empty(t, search("fay@"))
+	assert.Empty(t, search("h_l"))
+
+	u := store.User{Email: "ivy@example.com", Username: "newcomer", PasswordHash: "$2a$12$x", Status: store.StatusActive,
+		Visibility: store.VisibilityPublic, Preferences: store.DefaultPreferences(), CreatedAt: base, UpdatedAt: base}
+	require.NoError(t, st.Users().Create(ctx(t), &u))
+	assert.Equal(t, []string{u.ID}, search("comer"))
 }
