@@ -2,26 +2,27 @@ package usermgmt_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/store"
-	"github.com/usermgmt/usermgmt/store/bunstore"
 )
 
 // adminEnv is an rbacEnv with one more signed-in account holding a
 // custom role, for the rule that nobody acts on someone more powerful.
 type adminEnv struct {
 	*rbacEnv
+	received *eventLog
 }
 
 func newAdminEnv(t *testing.T, st store.Store) *adminEnv {
 	t.Helper()
-	return &adminEnv{rbacEnv: newRBACEnv(t, st)}
+	received := &eventLog{}
+	return &adminEnv{rbacEnv: newRBACEnv(t, st, usermgmt.WithEventHandler(received)), received: received}
 }
 
 // withRole registers email, gives it a new role holding perms and
@@ -53,27 +54,17 @@ func (e *adminEnv) audits(t *testing.T, action, target string, outcome store.Out
 	return page.Items
 }
 
-// outboxEvent is a row of the outbox, read back for the checks.
-type outboxEvent struct {
-	Name           string `bun:"name"`
-	UserID         string `bun:"user_id"`
-	ActorID        string `bun:"actor_id"`
-	ImpersonatorID string `bun:"impersonator_id"`
-	Payload        string `bun:"payload"`
-}
-
-// events returns the outbox events named name about userID, oldest first.
+// events returns the domain events named name about userID that the
+// handlers received, oldest first, once the outbox delivered everything
+// pending.
 func (e *adminEnv) events(t *testing.T, name store.EventName, userID string) []map[string]any {
 	t.Helper()
-	db := e.m.Store().(*bunstore.Store).DB()
-	var rows []outboxEvent
-	require.NoError(t, db.NewSelect().Table("outbox_events").Column("name", "user_id", "actor_id", "impersonator_id", "payload").
-		Where("name = ? AND user_id = ?", string(name), userID).OrderExpr("id").Scan(context.Background(), &rows))
-	out := make([]map[string]any, len(rows))
-	for i, r := range rows {
-		var p map[string]any
-		require.NoError(t, json.Unmarshal([]byte(r.Payload), &p), r.Payload)
-		out[i] = map[string]any{"actor": r.ActorID, "impersonator": r.ImpersonatorID, "payload": p}
+	e.drain(t)
+	var out []map[string]any
+	for _, ev := range e.received.of(userID) {
+		if ev.Name == name {
+			out = append(out, map[string]any{"actor": ev.ActorID, "impersonator": ev.ImpersonatorID, "payload": ev.Data})
+		}
 	}
 	return out
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/bunstore"
 )
 
 // e2eBaseURL is what links in emails start with; tests rewrite it to the
@@ -515,4 +516,19 @@ func e2eStatuses(rs []*e2eResp) map[int]int {
 		}
 	}
 	return m
+}
+
+// drain wakes the outbox's dispatcher and waits until nothing is left to
+// deliver (events and mail; dead letters aside), so that a test can count
+// what arrived.
+func (e *e2eEnv) drain(t testing.TB) {
+	t.Helper()
+	db := e.m.Store().(*bunstore.Store).DB()
+	if !testkit.Poll(10*time.Second, func() bool {
+		e.m.Outbox().Wake()
+		n, err := db.NewSelect().Table("outbox_events").Where("delivered_at IS NULL AND dead_at IS NULL").Count(context.Background())
+		return err == nil && n == 0
+	}) {
+		t.Fatal("the outbox still holds undelivered entries after 10 s")
+	}
 }
