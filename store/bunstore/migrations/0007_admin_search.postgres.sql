@@ -41,6 +41,13 @@ DECLARE trgm text
 	;SELECT extnamespace::regnamespace::text INTO trgm FROM pg_extension WHERE extname = 'pg_trgm'
 	;IF trgm IS NOT NULL THEN
 		EXECUTE 'CREATE INDEX IF NOT EXISTS users_search_trgm_idx ON users USING gin ((lower(email || chr(1) || coalesce(username, '''') || chr(1) || coalesce(first_name, '''') || '' '' || coalesce(last_name, '''') || chr(1) || coalesce(display_name, ''''))) ' || trgm || '.gin_trgm_ops)'
+		-- pg_trgm estimates every LIKE on an expression it has no fine
+		-- statistics for at 100 rows, so for a common fragment (0.5 % of
+		-- a million users) the planner fetched and sorted thousands of
+		-- matches (45-55 ms) instead of walking created_at and stopping
+		-- after a page (13-25 ms). A finer histogram of the search text
+		-- makes the estimate, and the choice, right.
+		;EXECUTE 'ALTER INDEX users_search_trgm_idx ALTER COLUMN 1 SET STATISTICS 1000'
 	;END IF
 ;END
 $$;
