@@ -107,7 +107,7 @@ type NewUser struct {
 	FirstName string
 	LastName  string
 	// Password, when empty, makes the user invited: they get a link to set
-	// one (auth.Service.IssueInvite) and cannot sign in before.
+	// one (auth.Service.QueueInvite) and cannot sign in before.
 	Password string
 	// Roles are role names; nil gives the roles of a sign-up.
 	Roles []string
