@@ -64,6 +64,15 @@ func (g gen) copyPostgres(ctx context.Context, st *bunstore.Store) (Result, erro
 		AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)`).Scan(ctx, &defs); err != nil {
 		return Result{}, fmt.Errorf("datagen: read indexes: %w", err)
 	}
+	// pg_get_indexdef leaves out per-column statistics targets (the
+	// search index sets one): they are set again after the build.
+	var targets []string
+	if err := tx.NewRaw(`SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS %s', a.attrelid::regclass, a.attnum, a.attstattarget)
+		FROM pg_attribute a JOIN pg_index i ON i.indexrelid = a.attrelid
+		WHERE i.indrelid IN ('users'::regclass, 'user_roles'::regclass, 'sessions'::regclass, 'two_factor'::regclass)
+		AND a.attstattarget > 0`).Scan(ctx, &targets); err != nil {
+		return Result{}, fmt.Errorf("datagen: read statistics targets: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DO $$ DECLARE r record; BEGIN
 		FOR r IN SELECT i.indexrelid::regclass AS name FROM pg_index i
 			WHERE i.indrelid IN ('users'::regclass, 'user_roles'::regclass, 'sessions'::regclass, 'two_factor'::regclass)
@@ -75,7 +84,7 @@ func (g gen) copyPostgres(ctx context.Context, st *bunstore.Store) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
-	for _, def := range defs {
+	for _, def := range append(defs, targets...) {
 		if _, err := tx.ExecContext(ctx, def); err != nil {
 			return Result{}, fmt.Errorf("datagen: %s: %w", def, err)
 		}

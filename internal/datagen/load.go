@@ -46,7 +46,9 @@ type Result struct {
 // Load writes cfg.Users generated accounts into st, which must be
 // migrated and hold the built-in roles but none of the generated users.
 // The built-in roles are looked up by name. On PostgreSQL it uses COPY and
-// ANALYZEs the tables afterwards.
+// ANALYZEs the tables afterwards; building the search index of a million
+// users takes longer than the driver's default 10 s read timeout, so give
+// the DSN a longer one (read_timeout=15m; scripts/datagen does).
 func Load(ctx context.Context, st *bunstore.Store, cfg Config) (Result, error) {
 	start := time.Now()
 	if cfg.Users <= 0 {

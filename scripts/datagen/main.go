@@ -12,6 +12,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 
 	"github.com/usermgmt/usermgmt/internal/datagen"
@@ -34,7 +35,7 @@ func run(dsn string, n int, seed uint64) error {
 		return fmt.Errorf("no -dsn and no DATABASE_URL")
 	}
 	ctx := context.Background()
-	st, err := bunstore.Open(ctx, dsn)
+	st, err := bunstore.Open(ctx, withReadTimeout(dsn))
 	if err != nil {
 		return err
 	}
@@ -49,4 +50,19 @@ func run(dsn string, n int, seed uint64) error {
 	fmt.Printf("loaded %d users (%d admins, %d moderators, %d with 2FA, %d sessions) in %s; password %q\n",
 		res.Users, res.Admins, res.Moderators, res.TwoFactor, res.Sessions, res.Elapsed.Round(1e6), res.Password)
 	return nil
+}
+
+// withReadTimeout gives a PostgreSQL DSN without a read timeout one long
+// enough for the index builds after the COPY.
+func withReadTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return dsn
+	}
+	q := u.Query()
+	if q.Get("read_timeout") == "" {
+		q.Set("read_timeout", "15m")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
