@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"gocloud.dev/blob"
+
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/notify"
@@ -75,6 +77,10 @@ type config struct {
 	eraser users.Eraser
 	// errs collects what options could not parse; New reports them.
 	errs []error
+	// WithAvatarStorage
+	avatarBucket  *blob.Bucket
+	avatarOptions AvatarOptions
+	avatarSet     bool
 }
 
 func defaultConfig() config {
@@ -128,6 +134,10 @@ func (c *config) warn() {
 	if _, ok := c.mailer.(*notify.ConsoleMailer); ok && !c.inTest() {
 		log.Warn("console mailer in use: emails are logged with their links and codes instead of being sent; " +
 			"set usermgmt.WithMailer (for example notify.NewSMTPMailer) in production")
+	}
+	if !c.avatarSet && !c.inTest() {
+		log.Warn("avatars are kept in memory and lost when the process ends; " +
+			"set usermgmt.WithAvatarStorage (for example a fileblob directory or an S3 bucket) in production")
 	}
 }
 
@@ -474,4 +484,27 @@ func (c *config) encryptionKeys() (key []byte, previous [][]byte) {
 		return nil, nil
 	}
 	return keys[0], keys[1:]
+}
+
+// AvatarOptions are the avatar settings besides the bucket. The zero value
+// serves the files from the API's own GET /avatars route and makes
+// avatars.DefaultSizes (512 and 128 px squares).
+type AvatarOptions struct {
+	// PublicURL is where the bucket's objects are served from when the host
+	// serves them itself (a CDN or the bucket's public endpoint); an
+	// avatar's URL is then PublicURL + "/" + its object name. Default: the
+	// API's GET /avatars/{file} below the mount path, at WithBaseURL.
+	PublicURL string
+	// Sizes are the square renditions made, largest first; avatarUrl names
+	// the first. Default: avatars.DefaultSizes.
+	Sizes []int
+}
+
+// WithAvatarStorage keeps avatar files in bucket: a local directory
+// (gocloud.dev/blob/fileblob), S3, GCS, Azure or any other gocloud bucket.
+// The Manager does not close it. Default: a bucket in memory, lost when
+// the process ends (a warning says so at start); the example server uses
+// a local directory.
+func WithAvatarStorage(bucket *blob.Bucket, o AvatarOptions) Option {
+	return func(c *config) { c.avatarBucket, c.avatarOptions, c.avatarSet = bucket, o, true }
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/usermgmt/usermgmt/admin"
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/avatars"
 	"github.com/usermgmt/usermgmt/gdpr"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/notify"
@@ -72,6 +73,7 @@ type Manager struct {
 	rbac      *rbac.Service
 	gdpr      *gdpr.Service
 	admin     *admin.Service
+	avatars   *avatars.Service
 	handler   http.Handler
 }
 
@@ -115,6 +117,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		SharedLimiter:  c.sharedLimiter,
 		MountPath:      c.handlerMount(),
 		CORS:           httpapi.CORS{Origins: c.corsOrigins},
+		Avatars:        m.avatars,
 	})
 	return m, nil
 }
@@ -184,7 +187,11 @@ func (m *Manager) buildServices() error {
 	// (store.Changes); the sessions service drops what it cached, so no
 	// service needs to tell another.
 	m.rbac = rbac.New(m.store, m.audit, c.now)
-	m.gdpr, err = gdpr.New(gdpr.Config{Store: m.store, Audit: m.audit, RBAC: m.rbac, Now: c.now, Logger: c.logger})
+	if m.avatars, err = m.buildAvatars(); err != nil {
+		return err
+	}
+	m.gdpr, err = gdpr.New(gdpr.Config{Store: m.store, Audit: m.audit, RBAC: m.rbac, Now: c.now, Logger: c.logger,
+		Files: m.avatars})
 	if err != nil {
 		return err
 	}

@@ -155,3 +155,7 @@ func ValidSizes(sizes []int) error {
 	}
 	return nil
 }
+
+// MaxBytes is the largest upload accepted, for a transport that caps
+// request bodies before the service sees them.
+func (s *Service) MaxBytes() int64 { return s.cfg.MaxBytes }

@@ -11,6 +11,7 @@ import (
 	"github.com/usermgmt/usermgmt/admin"
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/avatars"
 	"github.com/usermgmt/usermgmt/gdpr"
 	"github.com/usermgmt/usermgmt/ratelimit"
 	"github.com/usermgmt/usermgmt/rbac"
@@ -69,6 +70,8 @@ type Config struct {
 	// none, no cross-origin access.
 	CORS  CORS // Admin serves the /admin routes.
 	Admin *admin.Service
+	// Avatars serves the /upload routes and GET /avatars/{file}.
+	Avatars *avatars.Service
 }
 
 // DefaultMountPath is the mount path assumed when Config.MountPath is
@@ -258,6 +261,13 @@ func (a *api) routeTable() []Route {
 		{Method: "GET", Path: "/ready", handler: http.HandlerFunc(a.ready)},
 		{Method: "GET", Path: "/live", handler: http.HandlerFunc(a.live)},
 		{Method: "GET", Path: "/openapi.json", handler: http.HandlerFunc(a.openAPI)},
+
+		// Avatars: uploads, signed direct uploads, and the files.
+		authed("POST", "/upload/avatar", a.uploadAvatar),
+		authed("DELETE", "/upload/avatar", a.deleteAvatar),
+		authed("GET", "/upload/avatar-url", a.signAvatarUpload),
+		pub("PUT", "/upload/avatar/{objectId}", a.putSignedAvatar),
+		pub("GET", "/avatars/{file}", a.avatarFile),
 	}
 }
 
@@ -278,6 +288,10 @@ func (a *api) dispatch(w http.ResponseWriter, r *http.Request) {
 			return
 		case http.StatusNotFound, 0:
 			writeProblem(w, r, store.ErrNotFound.WithMessage("no such route"))
+			return
+		}
+		if isAvatarPath(r) {
+			writeProblem(w, r, store.ErrNotFound.WithMessage("no such avatar"))
 			return
 		}
 		// A redirect (such as a cleaned path): let the mux answer it.

@@ -160,11 +160,15 @@ func (a *api) limitBody(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.ContentLength > a.cfg.BodyLimit {
+		limit := a.cfg.BodyLimit
+		if n, ok := a.uploadBodyLimit(r); ok {
+			limit = n
+		}
+		if r.ContentLength > limit {
 			writeProblem(w, r, store.ErrPayloadTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.BodyLimit)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
