@@ -141,17 +141,15 @@ func (c *Config) defaults() error {
 }
 
 // ValidSizes reports whether sizes can be Config.Sizes: at least one,
-// each from 16 to 2048 pixels, none twice.
+// each from 16 to 2048 pixels, largest first, none twice.
 func ValidSizes(sizes []int) error {
 	if len(sizes) == 0 {
 		return errors.New("avatars: at least one size is needed")
 	}
-	seen := map[int]bool{}
-	for _, n := range sizes {
-		if n < 16 || n > 2048 || seen[n] {
-			return errors.New("avatars: sizes must be distinct, from 16 to 2048 pixels")
+	for i, n := range sizes {
+		if n < 16 || n > 2048 || (i > 0 && n >= sizes[i-1]) {
+			return errors.New("avatars: sizes must run from largest to smallest, each from 16 to 2048 pixels")
 		}
-		seen[n] = true
 	}
 	return nil
 }
