@@ -318,3 +318,59 @@ func TestE2EAvatarErasure(t *testing.T) {
 	}
 	assert.Len(t, e.objects(t), 2)
 }
+
+// TestNewValidatesAvatarStorage checks WithAvatarStorage's values fail New
+// with an error naming the option.
+func TestNewValidatesAvatarStorage(t *testing.T) {
+	b := testkit.FileBucket(t)
+	for _, tc := range []struct {
+		name string
+		opt  usermgmt.Option
+		ok   bool
+	}{
+		{"Defaults", usermgmt.WithAvatarStorage(b, usermgmt.AvatarOptions{}), true},
+		{"PublicURL", usermgmt.WithAvatarStorage(b, usermgmt.AvatarOptions{PublicURL: "https://cdn.example.com/a/"}), true},
+		{"Sizes", usermgmt.WithAvatarStorage(b, usermgmt.AvatarOptions{Sizes: []int{256, 64}}), true},
+		{"NilBucket", usermgmt.WithAvatarStorage(nil, usermgmt.AvatarOptions{}), false},
+		{"RelativePublicURL", usermgmt.WithAvatarStorage(b, usermgmt.AvatarOptions{PublicURL: "/avatars"}), false},
+		{"PublicURLQuery", usermgmt.WithAvatarStorage(b, usermgmt.AvatarOptions{PublicURL: "https://cdn.example.com/?x=1"}), false},
+		{"NoSizes", usermgmt.WithAvatarStorage(b, usermgmt.AvatarOptions{Sizes: []int{}}), false},
+		{"SmallestFirst", usermgmt.WithAvatarStorage(b, usermgmt.AvatarOptions{Sizes: []int{128, 512}}), false},
+		{"TooLarge", usermgmt.WithAvatarStorage(b, usermgmt.AvatarOptions{Sizes: []int{4096}}), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := usermgmt.New(dbtest.SQLite(t), tc.opt)
+			if tc.ok {
+				require.NoError(t, err)
+				_ = m.Close()
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "WithAvatarStorage")
+		})
+	}
+}
+
+// TestE2EAvatarPublicURL: with the bucket's public URL configured,
+// avatarUrl points there, on the public profile too.
+func TestE2EAvatarPublicURL(t *testing.T) {
+	b := testkit.FileBucket(t)
+	e := newE2E(t, nil, usermgmt.WithAvatarStorage(b, usermgmt.AvatarOptions{PublicURL: "https://cdn.example.com/avatars/", Sizes: []int{256, 64}}))
+	e.register(t, "ada@example.com")
+	tk := e.login(t, "ada@example.com", e2ePassword)
+	auth := e2eBearer(tk.AccessToken)
+	require.Equal(t, http.StatusOK, e.do(t, http.MethodPatch, "/users/profile", map[string]any{"username": "ada", "visibility": "public"}, auth...).Status)
+	env := &avatarEnv{e2eEnv: e, bucket: b, auth: auth}
+	r := env.upload(t, "a.png", testkit.PNG(300, 300, false))
+	require.Equal(t, http.StatusOK, r.Status, "%s", r)
+	u := r.JSON(t)["avatarUrl"].(string)
+	assert.True(t, strings.HasPrefix(u, "https://cdn.example.com/avatars/"), u)
+	assert.True(t, strings.HasSuffix(u, "_256.jpg"), u)
+	pub := e.get(t, "/users/ada")
+	require.Equal(t, http.StatusOK, pub.Status, "%s", pub)
+	assert.Equal(t, u, pub.JSON(t)["avatarUrl"])
+	name := u[strings.LastIndex(u, "/")+1:]
+	ok, err := b.Exists(context.Background(), name)
+	require.NoError(t, err)
+	assert.True(t, ok, "the object name is the URL's last segment")
+}
