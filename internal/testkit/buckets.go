@@ -26,14 +26,6 @@ var Buckets = []struct {
 	{"s3", S3Bucket},
 }
 
-// EachBucket runs fn once per storage of Buckets.
-func EachBucket(t *testing.T, fn func(t *testing.T, b *blob.Bucket)) {
-	t.Helper()
-	for _, b := range Buckets {
-		t.Run(b.Name, func(t *testing.T) { fn(t, b.Open(t)) })
-	}
-}
-
 // FileBucket is a fileblob bucket in t.TempDir(), closed when t ends.
 func FileBucket(t testing.TB) *blob.Bucket {
 	t.Helper()
