@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -276,4 +277,39 @@ func TestEraseUserFiles(t *testing.T) {
 		assert.Len(t, e.objects(t), 2)
 		assert.NoError(t, e.svc.EraseUserFiles(context.Background(), e.user.ID, nil), "nothing left to erase")
 	})
+}
+
+func TestUploadAppliesEXIFOrientation(t *testing.T) {
+	// Where the stored left (red) half shows once turned for display.
+	cases := []struct {
+		orientation int
+		red, blue   image.Point
+	}{
+		{1, image.Pt(100, 256), image.Pt(400, 256)},
+		{2, image.Pt(400, 256), image.Pt(100, 256)},
+		{3, image.Pt(400, 256), image.Pt(100, 256)},
+		{6, image.Pt(256, 100), image.Pt(256, 400)},
+		{8, image.Pt(256, 400), image.Pt(256, 100)},
+	}
+	e := newEnv(t, dbtest.SQLite(t), testkit.FileBucket(t))
+	for _, tc := range cases {
+		t.Run(strconv.Itoa(tc.orientation), func(t *testing.T) {
+			u, err := e.svc.Upload(e.ctx, e.user.ID, bytes.NewReader(testkit.JPEGWithOrientation(600, tc.orientation)))
+			require.NoError(t, err)
+			for _, name := range []string{u, strings.Replace(u, "_512.", "_128.", 1)} {
+				_, data := e.file(t, name)
+				img, _, err := image.Decode(bytes.NewReader(data))
+				require.NoError(t, err)
+				scale := img.Bounds().Dx()
+				at := func(p image.Point) (uint32, uint32) {
+					r, _, b, _ := img.At(p.X*scale/512, p.Y*scale/512).RGBA()
+					return r, b
+				}
+				r, b := at(tc.red)
+				assert.Greater(t, r, b, "red at %v in %s", tc.red, path.Base(name))
+				r, b = at(tc.blue)
+				assert.Greater(t, b, r, "blue at %v in %s", tc.blue, path.Base(name))
+			}
+		})
+	}
 }

@@ -21,31 +21,32 @@ type rendition struct {
 	data        []byte
 }
 
-// render crops src to its centred square and encodes it at each size
-// (exactly that size, so clients can rely on it; small images are scaled
-// up). Each smaller size is scaled from the one before it rather than
+// render crops src to its centred square, turns it as its EXIF
+// orientation says (1 for none), and encodes it at each size (exactly
+// that size, so clients can rely on it; small images are scaled up). Each smaller size is scaled from the one before it rather than
 // from the source: the kernel's cost grows with the source's width, and
 // a 512 px square holds all a 128 px one needs. Encoding from decoded
 // pixels is what strips every piece of metadata: nothing of the upload
 // but its pixels reaches the output. Opaque images become JPEG, the
 // others PNG, so that transparency survives; WebP is not an output
 // because golang.org/x/image has no WebP encoder.
-func render(src image.Image, sizes []int) ([]rendition, error) {
+func render(src image.Image, sizes []int, orientation int) ([]rendition, error) {
 	from, rect := src, centreSquare(src.Bounds())
 	out := make([]rendition, 0, len(sizes))
-	for _, n := range sizes {
+	for i, n := range sizes {
 		// *image.RGBA is what x/image/draw's fast paths write to.
 		dst := image.NewRGBA(image.Rect(0, 0, n, n))
 		draw.CatmullRom.Scale(dst, dst.Bounds(), from, rect, draw.Src, nil)
+		if i == 0 {
+			dst = orient(dst, orientation) // the next sizes start from this one
+		}
 		r, err := encode(dst)
 		if err != nil {
 			return nil, err
 		}
 		r.size = n
 		out = append(out, r)
-		if n < rect.Dx() {
-			from, rect = dst, dst.Bounds()
-		}
+		from, rect = dst, dst.Bounds()
 	}
 	return out, nil
 }

@@ -102,7 +102,11 @@ func (s *Service) process(ctx context.Context, f *format, data []byte) ([]rendit
 	if err != nil {
 		return nil, store.ErrUnsupportedMediaType.WithMessage("the file is not a valid image").Wrap(err)
 	}
-	return render(img, s.cfg.Sizes)
+	orientation := 1
+	if f.contentType == "image/jpeg" {
+		orientation = jpegOrientation(data)
+	}
+	return render(img, s.cfg.Sizes, orientation)
 }
 
 // commit writes the renditions, then records the avatar, the user's

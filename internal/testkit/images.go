@@ -156,3 +156,34 @@ func must(err error) {
 		panic("testkit: encode image: " + err.Error())
 	}
 }
+
+// JPEGWithOrientation returns a size×size JPEG whose left half is red and
+// right half blue, with an EXIF Orientation tag (1 to 8) saying how to
+// turn it for display, as phone cameras write.
+func JPEGWithOrientation(size, orientation int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, size, size))
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			c := color.RGBA{R: 230, G: 20, B: 20, A: 255}
+			if x >= size/2 {
+				c = color.RGBA{R: 20, G: 20, B: 230, A: 255}
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	var plain bytes.Buffer
+	must(jpeg.Encode(&plain, img, &jpeg.Options{Quality: 90}))
+	var tiff bytes.Buffer
+	be := binary.BigEndian
+	tiff.WriteString("MM\x00*")
+	_ = binary.Write(&tiff, be, uint32(8))
+	_ = binary.Write(&tiff, be, uint16(1))
+	for _, v := range []any{uint16(0x0112), uint16(3), uint32(1), uint16(orientation), uint16(0), uint32(0)} {
+		_ = binary.Write(&tiff, be, v)
+	}
+	var out bytes.Buffer
+	out.Write(plain.Bytes()[:2])
+	segment(&out, 0xE1, append([]byte("Exif\x00\x00"), tiff.Bytes()...))
+	out.Write(plain.Bytes()[2:])
+	return out.Bytes()
+}
