@@ -23,7 +23,6 @@ import (
 	"github.com/usermgmt/usermgmt/internal/dbtest"
 	"github.com/usermgmt/usermgmt/internal/testkit"
 	"github.com/usermgmt/usermgmt/store"
-	"github.com/usermgmt/usermgmt/store/bunstore"
 )
 
 // avatarEnv is an e2e environment on bucket with one signed-in user.
@@ -82,13 +81,13 @@ func (e *avatarEnv) objects(t *testing.T) []string {
 }
 
 func TestE2EAvatarUpload(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, st *bunstore.Store) {
-		for _, b := range testkit.Buckets {
-			t.Run(b.Name, func(t *testing.T) {
-				testAvatarUpload(t, newAvatarEnv(t, dbtest.Open(t, st.DB().Dialect().Name().String()), b.Open(t)))
-			})
-		}
-	})
+	for _, d := range dbtest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			for _, b := range testkit.Buckets {
+				t.Run(b.Name, func(t *testing.T) { testAvatarUpload(t, newAvatarEnv(t, dbtest.Open(t, d), b.Open(t))) })
+			}
+		})
+	}
 }
 
 func testAvatarUpload(t *testing.T, e *avatarEnv) {
