@@ -23,9 +23,10 @@ type rendition struct {
 
 // render crops src to its centred square, turns it as its EXIF
 // orientation says (1 for none), and encodes it at each size (exactly
-// that size, so clients can rely on it; small images are scaled up). Each smaller size is scaled from the one before it rather than
-// from the source: the kernel's cost grows with the source's width, and
-// a 512 px square holds all a 128 px one needs. Encoding from decoded
+// that size, so clients can rely on it; small images are scaled up).
+// Each smaller size is scaled from the one before it rather than from the
+// source: the kernel's cost grows with the source's width, and a 512 px
+// square holds all a 128 px one needs. Encoding from decoded
 // pixels is what strips every piece of metadata: nothing of the upload
 // but its pixels reaches the output. Opaque images become JPEG, the
 // others PNG, so that transparency survives; WebP is not an output
