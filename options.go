@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"gocloud.dev/blob"
+
 	"github.com/usermgmt/usermgmt/auth"
 	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/httpapi"
@@ -88,6 +90,10 @@ type config struct {
 	importLimit int64
 	// adminStatsTTL is WithAdminStatsTTL; 0 is admin.DefaultStatsTTL.
 	adminStatsTTL time.Duration
+	// WithAvatarStorage
+	avatarBucket  *blob.Bucket
+	avatarOptions AvatarOptions
+	avatarSet     bool
 }
 
 func defaultConfig() config {
@@ -141,6 +147,10 @@ func (c *config) warn() {
 	if _, ok := c.mailer.(*notify.ConsoleMailer); ok && !c.inTest() {
 		log.Warn("console mailer in use: emails are logged with their links and codes instead of being sent; " +
 			"set usermgmt.WithMailer (for example notify.NewSMTPMailer) in production")
+	}
+	if !c.avatarSet && !c.inTest() {
+		log.Warn("avatars are kept in memory and lost when the process ends; " +
+			"set usermgmt.WithAvatarStorage (for example a fileblob directory or an S3 bucket) in production")
 	}
 }
 
@@ -577,4 +587,27 @@ func WithImportLimit(n int64) Option {
 // counted again. Default: 10 seconds.
 func WithAdminStatsTTL(d time.Duration) Option {
 	return func(c *config) { c.adminStatsTTL = d }
+}
+
+// AvatarOptions are the avatar settings besides the bucket. The zero value
+// serves the files from the API's own GET /avatars route and makes
+// avatars.DefaultSizes (512 and 128 px squares).
+type AvatarOptions struct {
+	// PublicURL is where the bucket's objects are served from when the host
+	// serves them itself (a CDN or the bucket's public endpoint); an
+	// avatar's URL is then PublicURL + "/" + its object name. Default: the
+	// API's GET /avatars/{file} below the mount path, at WithBaseURL.
+	PublicURL string
+	// Sizes are the square renditions made, largest first; avatarUrl names
+	// the first. Default: avatars.DefaultSizes.
+	Sizes []int
+}
+
+// WithAvatarStorage keeps avatar files in bucket: a local directory
+// (gocloud.dev/blob/fileblob), S3, GCS, Azure or any other gocloud bucket.
+// The Manager does not close it. Default: a bucket in memory, lost when
+// the process ends (a warning says so at start); the example server uses
+// a local directory.
+func WithAvatarStorage(bucket *blob.Bucket, o AvatarOptions) Option {
+	return func(c *config) { c.avatarBucket, c.avatarOptions, c.avatarSet = bucket, o, true }
 }

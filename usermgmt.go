@@ -26,6 +26,7 @@ import (
 	"github.com/usermgmt/usermgmt/admin"
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/avatars"
 	"github.com/usermgmt/usermgmt/events"
 	"github.com/usermgmt/usermgmt/gdpr"
 	"github.com/usermgmt/usermgmt/httpapi"
@@ -74,6 +75,7 @@ type Manager struct {
 	gdpr      *gdpr.Service
 	admin     *admin.Service
 	outbox    *events.Dispatcher
+	avatars   *avatars.Service
 	handler   http.Handler
 	// auditQuery and the rest of the audit and notification wiring are
 	// in audit_wiring.go.
@@ -125,6 +127,7 @@ func New(st store.Store, opts ...Option) (*Manager, error) {
 		Notifications:  m.notices,
 		Stream:         c.stream,
 		ImportLimit:    c.importLimit,
+		Avatars:        m.avatars,
 	})
 	return m, nil
 }
@@ -198,7 +201,11 @@ func (m *Manager) buildServices() error {
 	if err := m.buildAudit(); err != nil {
 		return err
 	}
-	m.gdpr, err = gdpr.New(gdpr.Config{Store: m.store, Audit: m.audit, RBAC: m.rbac, Now: c.now, Logger: c.logger})
+	if m.avatars, err = m.buildAvatars(); err != nil {
+		return err
+	}
+	m.gdpr, err = gdpr.New(gdpr.Config{Store: m.store, Audit: m.audit, RBAC: m.rbac, Now: c.now, Logger: c.logger,
+		Files: m.avatars})
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,13 @@ package usermgmt
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"path"
 	"strings"
 	"time"
 
 	"github.com/usermgmt/usermgmt/admin"
+	"github.com/usermgmt/usermgmt/avatars"
 	"github.com/usermgmt/usermgmt/httpapi"
 	"github.com/usermgmt/usermgmt/ratelimit"
 	"github.com/usermgmt/usermgmt/twofa"
@@ -70,7 +72,31 @@ func (c *config) validate() error {
 	}
 	errs = append(errs, c.validateDurations()...)
 	errs = append(errs, validateLimits(c.limits)...)
+	errs = append(errs, c.validateAvatars()...)
 	return errors.Join(errs...)
+}
+
+// validateAvatars checks WithAvatarStorage.
+func (c *config) validateAvatars() []error {
+	if !c.avatarSet {
+		return nil
+	}
+	var errs []error
+	if c.avatarBucket == nil {
+		errs = append(errs, errors.New("WithAvatarStorage: nil bucket"))
+	}
+	if p := c.avatarOptions.PublicURL; p != "" {
+		u, err := url.Parse(p)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("WithAvatarStorage: PublicURL %q must be an absolute http or https URL without query", p))
+		}
+	}
+	if s := c.avatarOptions.Sizes; s != nil {
+		if err := avatars.ValidSizes(s); err != nil {
+			errs = append(errs, fmt.Errorf("WithAvatarStorage: %w", err))
+		}
+	}
+	return errs
 }
 
 // validateDurations checks the token, session and lock-out durations.

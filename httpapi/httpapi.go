@@ -11,6 +11,7 @@ import (
 	"github.com/usermgmt/usermgmt/admin"
 	"github.com/usermgmt/usermgmt/audit"
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/avatars"
 	"github.com/usermgmt/usermgmt/gdpr"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/ratelimit"
@@ -79,6 +80,8 @@ type Config struct {
 	// ImportLimit caps the body of POST /admin/users/import, in bytes.
 	// Default: DefaultImportLimit.
 	ImportLimit int64
+	// Avatars serves the /upload routes and GET /avatars/{file}.
+	Avatars *avatars.Service
 }
 
 // DefaultImportLimit is the default cap on an import upload: 64 MiB, some
@@ -317,6 +320,13 @@ func (a *api) routeTable() []Route {
 		can("POST", "/admin/users/import", rbac.UserCreate, a.importUsers),
 		can("GET", "/admin/dashboard", rbac.AdminAccess, a.dashboard),
 		can("GET", "/admin/users/stats", rbac.UserRead, a.userStats),
+
+		// Avatars: uploads, signed direct uploads, and the files.
+		authed("POST", "/upload/avatar", a.uploadAvatar),
+		authed("DELETE", "/upload/avatar", a.deleteAvatar),
+		authed("GET", "/upload/avatar-url", a.signAvatarUpload),
+		pub("PUT", "/upload/avatar/{objectId}", a.putSignedAvatar),
+		pub("GET", "/avatars/{file}", a.avatarFile),
 	}
 }
 
@@ -337,6 +347,10 @@ func (a *api) dispatch(w http.ResponseWriter, r *http.Request) {
 			return
 		case http.StatusNotFound, 0:
 			writeProblem(w, r, store.ErrNotFound.WithMessage("no such route"))
+			return
+		}
+		if isAvatarPath(r) {
+			writeProblem(w, r, store.ErrNotFound.WithMessage("no such avatar"))
 			return
 		}
 		// A redirect (such as a cleaned path): let the mux answer it.

@@ -160,8 +160,11 @@ func (a *api) limitBody(next http.Handler) http.Handler {
 			return
 		}
 		limit := a.cfg.BodyLimit
-		if r.Method == http.MethodPost && r.URL.Path == importPath {
+		switch n, upload := a.uploadBodyLimit(r); {
+		case r.Method == http.MethodPost && r.URL.Path == importPath:
 			limit = a.cfg.ImportLimit
+		case upload:
+			limit = n
 		}
 		if r.ContentLength > limit {
 			writeProblem(w, r, store.ErrPayloadTooLarge)

@@ -49,6 +49,9 @@ const (
 	PurposeResetPassword TokenPurpose = "reset_password"
 	PurposeMFALogin      TokenPurpose = "mfa_login"
 	PurposeMFACode       TokenPurpose = "mfa_code"
+	// PurposeAvatarUpload is a signed direct upload: the hash is of the
+	// object id, Data the signed content type and maximum length.
+	PurposeAvatarUpload TokenPurpose = "avatar_upload"
 )
 
 // OneTimeToken is a hashed secret for a single use: an email link, a login

@@ -24,6 +24,7 @@ type config struct {
 	adminEmail     string
 	adminPassword  string
 	signingKeyFile string
+	avatarDir      string // "" keeps avatars in memory
 	logLevel       slog.Level
 
 	rateLimit       int // per minute per client; 0 turns off every limit
@@ -58,6 +59,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		adminPassword:  getenv("USERMGMT_ADMIN_PASSWORD"), // spaces may be part of it
 		signingKeyFile: env("USERMGMT_SIGNING_KEY_FILE", ""),
 	}
+	c.avatarDir = env("USERMGMT_AVATAR_DIR", defaultAvatarDir(c.databaseURL))
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))

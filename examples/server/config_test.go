@@ -126,3 +126,20 @@ func TestCORSOrigins(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotNil(t, c.cors)
 }
+
+func TestAvatarDir(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "avatars"},
+		{map[string]string{"DATABASE_URL": "sqlite:///var/lib/usermgmt/users.db"}, "/var/lib/usermgmt/avatars"},
+		{map[string]string{"DATABASE_URL": "sqlite://:memory:"}, ""},
+		{map[string]string{"DATABASE_URL": "postgres://u@db/usermgmt"}, "avatars"},
+		{map[string]string{"DATABASE_URL": "sqlite://:memory:", "USERMGMT_AVATAR_DIR": "/srv/avatars"}, "/srv/avatars"},
+	} {
+		c, err := loadConfig(envOf(tc.env))
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, c.avatarDir, "%v", tc.env)
+	}
+}

@@ -25,6 +25,8 @@
 //	USERMGMT_REFRESH_REUSE_GRACE     Go duration ("0s": every reuse of a spent refresh token revokes)
 //	USERMGMT_REQUIRE_VERIFIED_EMAIL  true: refuse login until the email is verified ("false")
 //	USERMGMT_TRUSTED_PROXIES         comma-separated IPs or CIDR prefixes whose X-Forwarded-For is believed
+//	USERMGMT_AVATAR_DIR              folder of avatar files (an "avatars" folder beside the SQLite file; in
+//	                                 memory for sqlite://:memory:; ./avatars for postgres://)
 //	USERMGMT_LOG_LEVEL               debug, info, warn or error ("info"); console mail is logged at info;
 //	                                 the access log writes successful reads at debug, changes at info,
 //	                                 refusals (4xx) at warn and server errors at error
@@ -112,6 +114,11 @@ func newManager(ctx context.Context, cfg config, log *slog.Logger, extra ...user
 		}
 		opts = append(opts, usermgmt.WithMailer(mailer))
 	}
+	avatarOpt, err := avatarStorage(cfg.avatarDir)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, avatarOpt)
 	st, err := bunstore.Open(ctx, cfg.databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -174,4 +177,43 @@ func TestRateLimitVariable(t *testing.T) {
 			assert.Equal(t, tc.wantLimit, limited)
 		})
 	}
+}
+
+// TestAvatarFolder uploads an avatar to the example server: the files land
+// in the folder beside the SQLite file and are served below /api/v1.
+func TestAvatarFolder(t *testing.T) {
+	dir := t.TempDir()
+	srv, _, _ := startServer(t, map[string]string{"DATABASE_URL": "sqlite://" + filepath.Join(dir, "users.db"),
+		"USERMGMT_BASE_URL": "http://example.test"})
+	status, _ := post(t, srv, "/api/v1/auth/register", `{"email":"ada@example.com","password":"violet-harbour-lantern-42"}`)
+	require.Equal(t, http.StatusCreated, status)
+	status, tokens := post(t, srv, "/api/v1/auth/login", `{"identifier":"ada@example.com","password":"violet-harbour-lantern-42"}`)
+	require.Equal(t, http.StatusOK, status)
+
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, err := w.CreateFormFile("avatar", "me.png")
+	require.NoError(t, err)
+	_, err = fw.Write(testkit.PNG(64, 64, false))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/upload/avatar", &body)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+tokens["accessToken"].(string))
+	res, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var out map[string]string
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
+	require.Equal(t, http.StatusOK, res.StatusCode, "%v", out)
+
+	name := strings.TrimPrefix(out["avatarUrl"], "http://example.test/api/v1/avatars/")
+	_, err = os.Stat(filepath.Join(dir, "avatars", name))
+	assert.NoError(t, err, "the file is in the folder beside the database")
+	file, err := srv.Client().Get(srv.URL + "/api/v1/avatars/" + name)
+	require.NoError(t, err)
+	defer file.Body.Close()
+	assert.Equal(t, http.StatusOK, file.StatusCode)
+	assert.Equal(t, "image/jpeg", file.Header.Get("Content-Type"))
 }
