@@ -239,17 +239,7 @@ func (s *Service) turnOn(ctx context.Context, userID string, tf *store.TwoFactor
 		if err := tx.TwoFactor().ReplaceBackupCodes(ctx, userID, rows); err != nil {
 			return err
 		}
-		if err := s.events.Emit(ctx, tx, userID, events.TwoFactorChanged{Change: "enabled", Method: string(t.Method)}); err != nil {
-			return err
-		}
-		if err := s.notice(ctx, tx, cur, true, tf.Method, now); err != nil {
-			return err
-		}
-		if _, err := notify.NewInApp(s.cfg.Now).Notify(ctx, tx, userID, notify.TwoFAEnabledNotice(string(t.Method), now)); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.enable", TargetID: userID,
-			Metadata: map[string]string{"method": string(t.Method)}})
+		return s.announce(ctx, tx, cur, true, t.Method, now)
 	})
 }
 
@@ -304,16 +294,27 @@ func (s *Service) turnOff(ctx context.Context, userID string, method store.TwoFa
 		if err != nil {
 			return err
 		}
-		if err := s.events.Emit(ctx, tx, userID, events.TwoFactorChanged{Change: "disabled", Method: string(method)}); err != nil {
-			return err
-		}
-		if err := s.notice(ctx, tx, u, false, method, now); err != nil {
-			return err
-		}
-		if _, err := notify.NewInApp(s.cfg.Now).Notify(ctx, tx, userID, notify.TwoFADisabledNotice(string(method), now)); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Entry{Action: "2fa.disable", TargetID: userID,
-			Metadata: map[string]string{"method": string(method)}})
+		return s.announce(ctx, tx, u, false, method, now)
 	})
+}
+
+// announce writes, in tx, what turning 2FA on or off for u tells others:
+// the domain event, the security email (if u keeps security alerts on),
+// the in-app notice (if u keeps those on) and the audit row.
+func (s *Service) announce(ctx context.Context, tx store.Repos, u *store.User, on bool, method store.TwoFactorMethod, now time.Time) error {
+	change, action, notice := "disabled", "2fa.disable", notify.TwoFADisabledNotice(string(method), now)
+	if on {
+		change, action, notice = "enabled", "2fa.enable", notify.TwoFAEnabledNotice(string(method), now)
+	}
+	if err := s.events.Emit(ctx, tx, u.ID, events.TwoFactorChanged{Change: change, Method: string(method)}); err != nil {
+		return err
+	}
+	if err := s.notice(ctx, tx, u, on, method, now); err != nil {
+		return err
+	}
+	if _, err := notify.NewInApp(s.cfg.Now).Notify(ctx, tx, u.ID, notice); err != nil {
+		return err
+	}
+	return s.audit.Record(ctx, tx, audit.Entry{Action: action, TargetID: u.ID,
+		Metadata: map[string]string{"method": string(method)}})
 }
