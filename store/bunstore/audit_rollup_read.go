@@ -144,7 +144,7 @@ func (r auditLog) Series(ctx context.Context, q store.AuditSeries) ([]store.Audi
 	q.From, q.To = utc(q.From), utc(q.To)
 	w := int64(q.Bucket / time.Second)
 	start := q.From.Unix()
-	n := (q.To.Unix() - start + w - 1) / w
+	n := int64((q.To.Sub(q.From) + q.Bucket - 1) / q.Bucket)
 	var out []store.AuditBucket
 	err := r.snapshot(ctx, func(t repos) error {
 		sp, err := t.span(ctx, start/hourSecs, floorDiv(q.To.Unix(), hourSecs))
