@@ -26,13 +26,17 @@ func (m *Manager) buildAudit() error {
 // actor's permission.
 func (m *Manager) AuditQuery() *audit.Query { return m.auditQuery }
 
-// retainAudit deletes the entries WithAuditRetention no longer keeps.
+// retainAudit deletes the entries WithAuditRetention no longer keeps, then
+// brings the audit rollups up to date (after the delete, so that they
+// roll again the hours it took from).
 func (m *Manager) retainAudit(ctx context.Context) error {
-	if m.cfg.auditRetentionDays == 0 {
-		return nil
+	ctx = store.NewContextWithActor(ctx, store.SystemActor)
+	if m.cfg.auditRetentionDays > 0 {
+		if _, err := m.auditQuery.Cleanup(ctx, m.cfg.auditRetentionDays); err != nil {
+			return err
+		}
 	}
-	_, err := m.auditQuery.Cleanup(store.NewContextWithActor(ctx, store.SystemActor), m.cfg.auditRetentionDays)
-	return err
+	return m.auditQuery.RollUp(ctx)
 }
 
 // Notifications returns the in-app notification inbox of the user in the

@@ -317,7 +317,8 @@ const cleanupBatch = 500
 // Run runs the background jobs (delivering the outbox's events and mail,
 // erasing soft-deleted accounts whose recovery window has passed, deleting
 // expired sessions, spent tokens, old rate-limit windows and audit entries
-// past WithAuditRetention) until ctx is done. A host calls it on the
+// past WithAuditRetention, rolling up the audit statistics of closed
+// hours) until ctx is done. A host calls it on the
 // instances it chooses; any number may run it at once. Mail and events
 // wait in the outbox until some instance runs it.
 func (m *Manager) Run(ctx context.Context) error {

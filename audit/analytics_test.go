@@ -63,6 +63,22 @@ func TestAnalytics(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, []row{{709, 1, 0, 0, 1}, {710, 0, 0, 0, 0}, {711, 0, 0, 0, 0}}, flat(a))
 		})
+		t.Run("SameAfterRollUp", func(t *testing.T) {
+			require.NoError(t, e.q.RollUp(store.NewContextWithActor(context.Background(), store.SystemActor)))
+			for iv, want := range map[audit.Interval][]row{
+				audit.Day:  {{600, 1, 0, 0, 1}, {700, 2, 1, 0, 1}, {800, 0, 0, 0, 0}, {900, 0, 1, 1, 2}},
+				audit.Week: {{3100, 1, 0, 0, 1}, {700, 2, 2, 1, 3}},
+				audit.Hour: {{709, 1, 0, 0, 1}, {710, 0, 0, 0, 0}, {711, 0, 0, 0, 0}},
+			} {
+				w := audit.Window{From: day(6, 12), To: day(9, 12)}
+				if iv == audit.Hour {
+					w = audit.Window{From: day(7, 9).Add(30 * time.Minute), To: day(7, 12)}
+				}
+				a, err := e.q.Analytics(e.admin, w, iv)
+				require.NoError(t, err)
+				assert.Equal(t, want, flat(a), iv)
+			}
+		})
 		t.Run("DefaultsToThirtyDaysByDay", func(t *testing.T) {
 			a, err := e.q.Analytics(e.admin, audit.Window{}, "")
 			require.NoError(t, err)

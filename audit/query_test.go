@@ -94,6 +94,7 @@ func TestQueryPermissions(t *testing.T) {
 				_, err := e.q.Cleanup(ctx, 30)
 				return err
 			}},
+			{"RollUp", audit.PermissionManage, e.q.RollUp},
 		}
 		for _, c := range calls {
 			t.Run(c.name, func(t *testing.T) {

@@ -68,6 +68,14 @@ type AuditStore interface {
 	// instances) delete different entries rather than waiting on each
 	// other where the database can skip locked rows.
 	DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// RollUp does one bounded step of keeping the rollups that Stats and
+	// Series read for closed hours: it first re-rolls the hours that
+	// changed after they were rolled up (a late entry, a deletion), then
+	// rolls up the hours that ended before until, at most a week of them.
+	// It reports whether more work remains. When another instance holds
+	// the rollup step it returns at once with nothing done. Stats and
+	// Series answer exactly the same with or without rollups.
+	RollUp(ctx context.Context, until time.Time) (more bool, err error)
 	// Pseudonymize rewrites every entry that names the user: the user's
 	// id, as actor, target or impersonator, becomes pseudonym (the same for
 	// all of them, so counts still add up), the IP and user agent are

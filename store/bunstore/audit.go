@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -35,9 +36,13 @@ func (r auditLog) Record(ctx context.Context, e *store.AuditEntry) error {
 	m := &auditModel{ID: e.ID, ActorID: e.ActorID, ImpersonatorID: e.ImpersonatorID, Action: e.Action,
 		TargetID: e.TargetID, Outcome: string(e.Outcome), IP: e.IP, UserAgent: e.UserAgent,
 		RequestID: e.RequestID, Metadata: e.Metadata, CreatedAt: e.CreatedAt}
-	err := r.write(func() error {
-		_, err := r.db.NewInsert().Model(m).Exec(ctx)
-		return err
+	// An entry of an hour already rolled up marks that hour to roll again,
+	// in the entry's transaction.
+	err := r.atomic(ctx, func(t repos) error {
+		if _, err := t.db.NewInsert().Model(m).Exec(ctx); err != nil {
+			return err
+		}
+		return t.markDirty(ctx, floorDiv(e.CreatedAt.Unix(), hourSecs))
 	})
 	return translate(err, nil)
 }
@@ -173,21 +178,33 @@ func (r auditLog) Count(ctx context.Context, f store.AuditFilter) (int, error) {
 }
 
 func (r auditLog) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
-	var n int
-	err := r.write(func() error {
-		ids := r.db.NewSelect().Model((*auditModel)(nil)).Column("id").
+	var secs []int64
+	err := r.atomic(ctx, func(t repos) error {
+		ids := t.db.NewSelect().Model((*auditModel)(nil)).Column("id").
 			Where("created_at < ?", utc(cutoff)).OrderExpr("created_at").Limit(limit)
-		if r.onPostgres() {
+		if t.onPostgres() {
 			// Instances cleaning up at once take different batches
 			// instead of queueing on the same rows.
 			ids = ids.For("UPDATE SKIP LOCKED")
 		}
-		res, err := r.db.NewDelete().Model((*auditModel)(nil)).Where("id IN (?)", ids).Exec(ctx)
+		// The hours the batch takes from have to be rolled up again.
+		err := t.db.NewDelete().Model((*auditModel)(nil)).Where("id IN (?)", ids).
+			Returning(t.epochExpr("created_at")).Scan(ctx, &secs)
 		if err != nil {
 			return err
 		}
-		n, err = rowsAffected(res)
-		return err
+		return t.markDirty(ctx, distinctHours(secs)...)
 	})
-	return n, translate(err, nil)
+	return len(secs), translate(err, nil)
+}
+
+// distinctHours turns times in seconds since the epoch into the hours
+// they fall in, each once, in order.
+func distinctHours(secs []int64) []int64 {
+	hours := make([]int64, len(secs))
+	for i, s := range secs {
+		hours[i] = floorDiv(s, hourSecs)
+	}
+	slices.Sort(hours)
+	return slices.Compact(hours)
 }

@@ -16,7 +16,8 @@ import (
 // onPostgres reports whether the store runs on PostgreSQL.
 func (r repos) onPostgres() bool { return r.s.db.Dialect().Name() == dialect.PG }
 
-func (r auditLog) Stats(ctx context.Context, from, to time.Time) ([]store.AuditCount, error) {
+// plainStats counts [from, to) from audit_log alone.
+func (r auditLog) plainStats(ctx context.Context, from, to time.Time) ([]store.AuditCount, error) {
 	var rows []struct {
 		Action  string `bun:"action"`
 		Outcome string `bun:"outcome"`
@@ -36,10 +37,10 @@ func (r auditLog) Stats(ctx context.Context, from, to time.Time) ([]store.AuditC
 	return out, nil
 }
 
-// Series groups the window's entries by bucket number, computed from the
-// entry's time in seconds since the window's start: hours, days and weeks
-// in UTC have a fixed width, so integer division is the bucket.
-func (r auditLog) Series(ctx context.Context, q store.AuditSeries) ([]store.AuditBucket, error) {
+// plainSeries groups the window's entries by bucket number, computed from
+// the entry's time in seconds since the window's start: hours, days and
+// weeks in UTC have a fixed width, so integer division is the bucket.
+func (r auditLog) plainSeries(ctx context.Context, q store.AuditSeries) ([]store.AuditBucket, error) {
 	width := int64(q.Bucket / time.Second)
 	if width <= 0 || q.Bucket%time.Second != 0 {
 		return nil, store.Validation(store.FieldError{Field: "interval", Message: "must be a whole number of seconds"})
@@ -95,16 +96,9 @@ func (r auditLog) counterExpr(c store.AuditCounter) (string, []any) {
 		args = append(args, bun.In(outs))
 	}
 	if c.ExceptKey != "" {
-		// Metadata is a JSON object of strings written by encoding/json,
-		// so the pair appears exactly as Marshal spells it.
-		k, _ := json.Marshal(c.ExceptKey)
-		v, _ := json.Marshal(c.ExceptValue)
-		find := "strpos(a.metadata, ?) = 0"
-		if !r.onPostgres() {
-			find = "instr(a.metadata, ?) = 0"
-		}
-		conds = append(conds, "(a.metadata IS NULL OR "+find+")")
-		args = append(args, string(k)+":"+string(v))
+		find, arg := r.metaHas(c.ExceptKey, c.ExceptValue)
+		conds = append(conds, "(a.metadata IS NULL OR NOT "+find+")")
+		args = append(args, arg)
 	}
 	cond := "TRUE"
 	if len(conds) > 0 {
@@ -114,4 +108,17 @@ func (r auditLog) counterExpr(c store.AuditCounter) (string, []any) {
 		return "COUNT(DISTINCT CASE WHEN " + cond + " THEN a.actor_id END)", args
 	}
 	return "COUNT(CASE WHEN " + cond + " THEN 1 END)", args
+}
+
+// metaHas is the condition that a non-null metadata holds key with value,
+// and its argument. Metadata is a JSON object of strings written by
+// encoding/json, so the pair appears exactly as Marshal spells it.
+func (r repos) metaHas(key, value string) (string, any) {
+	k, _ := json.Marshal(key)
+	v, _ := json.Marshal(value)
+	find := "strpos(a.metadata, ?) > 0"
+	if !r.onPostgres() {
+		find = "instr(a.metadata, ?) > 0"
+	}
+	return find, string(k) + ":" + string(v)
 }
