@@ -12,18 +12,22 @@ import (
 )
 
 // defaultAvatarDir is where avatars go when USERMGMT_AVATAR_DIR is unset:
-// an "avatars" folder beside the SQLite file, "" (in memory, like the
-// database) for sqlite://:memory:, and ./avatars for PostgreSQL.
+// a folder named after the SQLite file, beside it (usermgmt.db:
+// usermgmt-avatars), "" (in memory, like the database) for
+// sqlite://:memory:, and ./usermgmt-avatars for PostgreSQL. Never plain
+// "avatars": run from the repository, that is the avatars package's
+// source folder.
 func defaultAvatarDir(databaseURL string) string {
 	path, ok := strings.CutPrefix(databaseURL, "sqlite://")
 	if !ok {
-		return "avatars"
+		return "usermgmt-avatars"
 	}
 	path, _, _ = strings.Cut(path, "?")
 	if path == ":memory:" || strings.Contains(path, "mode=memory") {
 		return ""
 	}
-	return filepath.Join(filepath.Dir(path), "avatars")
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	return filepath.Join(filepath.Dir(path), base+"-avatars")
 }
 
 // avatarStorage is the WithAvatarStorage option for dir: a fileblob

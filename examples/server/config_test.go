@@ -132,10 +132,10 @@ func TestAvatarDir(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{map[string]string{}, "avatars"},
-		{map[string]string{"DATABASE_URL": "sqlite:///var/lib/usermgmt/users.db"}, "/var/lib/usermgmt/avatars"},
+		{map[string]string{}, "usermgmt-avatars"},
+		{map[string]string{"DATABASE_URL": "sqlite:///var/lib/usermgmt/users.db"}, "/var/lib/usermgmt/users-avatars"},
 		{map[string]string{"DATABASE_URL": "sqlite://:memory:"}, ""},
-		{map[string]string{"DATABASE_URL": "postgres://u@db/usermgmt"}, "avatars"},
+		{map[string]string{"DATABASE_URL": "postgres://u@db/usermgmt"}, "usermgmt-avatars"},
 		{map[string]string{"DATABASE_URL": "sqlite://:memory:", "USERMGMT_AVATAR_DIR": "/srv/avatars"}, "/srv/avatars"},
 	} {
 		c, err := loadConfig(envOf(tc.env))

@@ -25,8 +25,9 @@
 //	USERMGMT_REFRESH_REUSE_GRACE     Go duration ("0s": every reuse of a spent refresh token revokes)
 //	USERMGMT_REQUIRE_VERIFIED_EMAIL  true: refuse login until the email is verified ("false")
 //	USERMGMT_TRUSTED_PROXIES         comma-separated IPs or CIDR prefixes whose X-Forwarded-For is believed
-//	USERMGMT_AVATAR_DIR              folder of avatar files (an "avatars" folder beside the SQLite file; in
-//	                                 memory for sqlite://:memory:; ./avatars for postgres://)
+//	USERMGMT_AVATAR_DIR              folder of avatar files (beside the SQLite file, named after it:
+//	                                 usermgmt-avatars; in memory for sqlite://:memory:; ./usermgmt-avatars
+//	                                 for postgres://)
 //	USERMGMT_LOG_LEVEL               debug, info, warn or error ("info"); console mail is logged at info;
 //	                                 the access log writes successful reads at debug, changes at info,
 //	                                 refusals (4xx) at warn and server errors at error

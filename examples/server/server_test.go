@@ -209,7 +209,7 @@ func TestAvatarFolder(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode, "%v", out)
 
 	name := strings.TrimPrefix(out["avatarUrl"], "http://example.test/api/v1/avatars/")
-	_, err = os.Stat(filepath.Join(dir, "avatars", name))
+	_, err = os.Stat(filepath.Join(dir, "users-avatars", name))
 	assert.NoError(t, err, "the file is in the folder beside the database")
 	file, err := srv.Client().Get(srv.URL + "/api/v1/avatars/" + name)
 	require.NoError(t, err)
