@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/auth"
+	"github.com/usermgmt/usermgmt/internal/textutil"
 	"github.com/usermgmt/usermgmt/notify"
 	"github.com/usermgmt/usermgmt/rbac"
 	"github.com/usermgmt/usermgmt/store"
@@ -92,7 +93,7 @@ func (s *Service) Impersonate(ctx context.Context, id string) (*Impersonation, e
 			return err
 		}
 		return s.notify(ctx, tx, id, notify.Notice{Type: NoticeImpersonated, Title: "An administrator signed in as you",
-			Body: "An administrator is acting as you for support, for at most " + s.cfg.ImpersonationTTL.String() +
+			Body: "An administrator is acting as you for support, for at most " + textutil.HumanDuration(s.cfg.ImpersonationTTL) +
 				". You can end it by signing out that session.",
 			Data: map[string]string{"sessionId": sess.ID, "impersonatorId": actor.UserID}})
 	})
