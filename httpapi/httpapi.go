@@ -69,7 +69,8 @@ type Config struct {
 	MountPath string
 	// CORS lists the browser origins allowed to call the API. Default:
 	// none, no cross-origin access.
-	CORS  CORS // Admin serves the /admin routes.
+	CORS CORS
+	// Admin serves the /admin routes.
 	Admin *admin.Service
 	// AuditQuery serves the /audit routes.
 	AuditQuery *audit.Query
