@@ -79,12 +79,14 @@ func (r auditLog) plainSeries(ctx context.Context, q store.AuditSeries) ([]store
 	return out, translate(rows.Err(), nil)
 }
 
-// counterExpr is the aggregate that counts c's entries.
-func (r auditLog) counterExpr(c store.AuditCounter) (string, []any) {
+// counterConds are the conditions on the action and outcome columns
+// (named with prefix) that select c's entries, shared by the raw counters
+// and the rollup ones.
+func counterConds(prefix string, c store.AuditCounter) ([]string, []any) {
 	var conds []string
 	var args []any
 	if len(c.Actions) > 0 {
-		conds = append(conds, "a.action IN (?)")
+		conds = append(conds, prefix+"action IN (?)")
 		args = append(args, bun.In(c.Actions))
 	}
 	if len(c.Outcomes) > 0 {
@@ -92,9 +94,15 @@ func (r auditLog) counterExpr(c store.AuditCounter) (string, []any) {
 		for i, o := range c.Outcomes {
 			outs[i] = string(o)
 		}
-		conds = append(conds, "a.outcome IN (?)")
+		conds = append(conds, prefix+"outcome IN (?)")
 		args = append(args, bun.In(outs))
 	}
+	return conds, args
+}
+
+// counterExpr is the aggregate that counts c's entries.
+func (r auditLog) counterExpr(c store.AuditCounter) (string, []any) {
+	conds, args := counterConds("a.", c)
 	if c.ExceptKey != "" {
 		find, arg := r.metaHas(c.ExceptKey, c.ExceptValue)
 		conds = append(conds, "(a.metadata IS NULL OR NOT "+find+")")

@@ -251,20 +251,8 @@ func (r auditLog) rolledSeries(ctx context.Context, q store.AuditSeries, closed 
 // rollupCounterExpr is the condition on audit_rollup_counts for c's
 // entries.
 func rollupCounterExpr(c store.AuditCounter) (string, []any) {
-	conds := []string{"TRUE"}
-	var args []any
-	if len(c.Actions) > 0 {
-		conds = append(conds, "action IN (?)")
-		args = append(args, bun.In(c.Actions))
-	}
-	if len(c.Outcomes) > 0 {
-		outs := make([]string, len(c.Outcomes))
-		for i, o := range c.Outcomes {
-			outs[i] = string(o)
-		}
-		conds = append(conds, "outcome IN (?)")
-		args = append(args, bun.In(outs))
-	}
+	conds, args := counterConds("", c)
+	conds = append([]string{"TRUE"}, conds...)
 	if c.ExceptKey != "" {
 		conds = append(conds, "mfa_required = 0")
 	}
